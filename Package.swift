@@ -1,0 +1,72 @@
+// swift-tools-version: 6.1
+// MallGate: an edge agent that turns 802.11 probe requests heard by a mall's
+// sensors into anonymous store visits. Modules follow the data path:
+// capture → decode → identify → localize → visits → store → sync.
+import PackageDescription
+
+let strict: [SwiftSetting] = [
+    .swiftLanguageMode(.v6),
+    .enableUpcomingFeature("InternalImportsByDefault"),
+    .enableUpcomingFeature("MemberImportVisibility"),
+]
+
+let package = Package(
+    name: "MallGate",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "mallgate", targets: ["mallgate"]),
+        .library(name: "MallGateDecode", targets: ["MallGateDecode"]),
+        .library(name: "MallGateCapture", targets: ["MallGateCapture"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        // Foundation-free build: the gateway binary stays small.
+        .package(url: "https://github.com/swiftlang/swift-subprocess", from: "1.0.2", traits: []),
+    ],
+    targets: [
+        // libpcap, from the system (Debian: libpcap-dev).
+        .systemLibrary(
+            name: "CPcap",
+            pkgConfig: "libpcap",
+            providers: [.apt(["libpcap-dev"]), .brew(["libpcap"])]
+        ),
+
+        // Stage 1 — capture: pcap files, streams, live radios, TZSP; channel control. I/O edge.
+        .target(
+            name: "MallGateCapture",
+            dependencies: [
+                "CPcap",
+                "MallGateDecode",
+                .product(name: "Subprocess", package: "swift-subprocess"),
+            ],
+            swiftSettings: strict
+        ),
+
+        // Stage 2 — decode: radiotap, PPI, Prism/AVS, TZSP, 802.11, IEs, fingerprints. Pure.
+        .target(name: "MallGateDecode", swiftSettings: strict),
+
+        // The command-line tool: one subcommand per user task.
+        .executableTarget(
+            name: "mallgate",
+            dependencies: [
+                "MallGateCapture",
+                "MallGateDecode",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            swiftSettings: strict
+        ),
+
+        .testTarget(name: "MallGateDecodeTests", dependencies: ["MallGateDecode"], swiftSettings: strict),
+        .testTarget(
+            name: "MallGateCaptureTests",
+            dependencies: ["MallGateCapture", "MallGateDecode"],
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "MallGateConformanceTests",
+            dependencies: ["MallGateCapture", "MallGateDecode"],
+            resources: [.copy("Expectations")],
+            swiftSettings: strict
+        ),
+    ]
+)

@@ -1,0 +1,7 @@
+internal import CPcap
+public import MallGateDecode
+
+/// The libpcap version string this build links against, for `--version` and bug reports.
+public func libpcapVersion() -> String {
+    String(cString: pcap_lib_version())
+}

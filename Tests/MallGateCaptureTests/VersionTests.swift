@@ -1,0 +1,6 @@
+import Testing
+@testable import MallGateCapture
+
+@Test func linksAgainstLibpcap() {
+    #expect(libpcapVersion().hasPrefix("libpcap version"))
+}
