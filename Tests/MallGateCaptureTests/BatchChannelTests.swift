@@ -1,0 +1,51 @@
+import Dispatch
+import Testing
+@testable import MallGateCapture
+
+@Suite struct BatchChannelTests {
+    @Test func dropNewestRefusesWhenFullAndCountsTheDrop() async {
+        let channel = BatchChannel<Int>(capacity: 2, policy: .dropNewest)
+        #expect(channel.send(1))
+        #expect(channel.send(2))
+        #expect(channel.send(3) == false)  // full: the newest batch is dropped, not the queued ones
+        #expect(channel.droppedBatches == 1)
+        channel.finish()
+        var received: [Int] = []
+        for await batch in channel { received.append(batch) }
+        #expect(received == [1, 2])
+    }
+
+    @Test func waitPolicyLosesNothingWhenTheConsumerIsSlower() async {
+        let channel = BatchChannel<Int>(capacity: 4, policy: .wait)
+        let count = 5_000
+        DispatchQueue.global().async {
+            for i in 0..<count { channel.send(i) }
+            channel.finish()
+        }
+        var received: [Int] = []
+        for await batch in channel {
+            received.append(batch)
+            if batch % 500 == 0 { await Task.yield() }
+        }
+        #expect(received == Array(0..<count))
+        #expect(channel.droppedBatches == 0)
+    }
+
+    @Test func sendAfterFinishIsRefused() async {
+        let channel = BatchChannel<Int>(capacity: 1, policy: .wait)
+        channel.finish()
+        #expect(channel.send(7) == false)
+        #expect(channel.send(8) == false)  // the place given back: a second send does not block
+        var iterator = channel.makeAsyncIterator()
+        #expect(await iterator.next() == nil)
+    }
+
+    @Test func aWaitingConsumerIsWokenBySend() async {
+        let channel = BatchChannel<String>(capacity: 1, policy: .dropNewest)
+        async let first: String? = { var it = channel.makeAsyncIterator(); return await it.next() }()
+        try? await Task.sleep(for: .milliseconds(20))
+        #expect(channel.send("batch"))
+        #expect(await first == "batch")
+        #expect(channel.send("again"))  // the place was handed back when the consumer took it directly
+    }
+}
