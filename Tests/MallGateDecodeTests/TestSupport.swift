@@ -84,7 +84,9 @@ struct PcapFile {
             let included = Int(u32(offset + 8))
             let original = Int(u32(offset + 12))
             offset += 16
-            let end = min(bytes.count, offset + included)
+            // A record cut off by the end of the file is dropped, as libpcap/tshark do.
+            guard included <= bytes.count - offset else { break }
+            let end = offset + included
             records.append(Record(data: Array(bytes[offset ..< end]), originalLength: original))
             offset = end
         }
