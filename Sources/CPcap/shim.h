@@ -9,6 +9,8 @@
 #include <errno.h>
 #include <poll.h>
 #include <sys/types.h>
+#include <sys/socket.h>
+#include <time.h>
 
 // fopencookie() is only declared under _GNU_SOURCE, which the Swift Glibc module
 // does not define; declare it under our own name with the same ABI (four function
@@ -61,5 +63,14 @@ static inline FILE *mg_fopen_interruptible(int fd, int wakefd) {
     if (f == NULL) free(k);
     return f;
 }
+
+// recvmmsg() and struct mmsghdr are also _GNU_SOURCE-only; same ABI, our own names.
+// Receiving a batch of datagrams per system call is what keeps a busy TZSP feed cheap.
+typedef struct {
+    struct msghdr msg_hdr;
+    unsigned int msg_len;
+} mg_mmsghdr;
+extern int mg_recvmmsg(int fd, mg_mmsghdr *vmessages, unsigned int vlen, int flags,
+                       struct timespec *timeout) __asm__("recvmmsg");
 
 #endif

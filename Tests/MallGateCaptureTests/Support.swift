@@ -95,3 +95,42 @@ func wait(_ pid: pid_t) -> Int32 {
 /// Runs a command to completion and returns its exit status.
 @discardableResult
 func run(_ arguments: [String]) -> Int32 { wait(spawn(arguments)) }
+
+/// Runs a blocking call on its own POSIX thread, so it cannot starve Swift's cooperative pool
+/// (2 threads on this machine) while the test interrupts it.
+final class BlockingCall<T>: @unchecked Sendable {
+    private let thread: pthread_t
+    private let box: ResultBox<T>
+
+    init(_ body: @escaping () -> T) {
+        let box = ResultBox<T>()
+        self.box = box
+        thread = startThread { box.value = body() }
+    }
+
+    /// Waits for the call to finish and returns its result.
+    func join() -> T {
+        pthread_join(thread, nil)
+        return box.value!
+    }
+}
+
+final class ResultBox<T>: @unchecked Sendable {
+    var value: T?
+}
+
+final class ThreadBody: @unchecked Sendable {
+    let run: () -> Void
+    init(_ run: @escaping () -> Void) { self.run = run }
+}
+
+func startThread(_ body: @escaping () -> Void) -> pthread_t {
+    let context = Unmanaged.passRetained(ThreadBody(body)).toOpaque()
+    var thread = pthread_t()
+    let status = pthread_create(&thread, nil, { raw in
+        Unmanaged<ThreadBody>.fromOpaque(raw!).takeRetainedValue().run()
+        return nil
+    }, context)
+    precondition(status == 0)
+    return thread
+}
