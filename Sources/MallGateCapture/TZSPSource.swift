@@ -186,9 +186,7 @@ public final class TZSPSource: FrameSource, @unchecked Sendable {
                 }
                 if waited { return .timeout }
                 waited = true
-                var fds = [pollfd(fd: fd, events: Int16(POLLIN), revents: 0),
-                           pollfd(fd: wakePipe.readEnd, events: Int16(POLLIN), revents: 0)]
-                _ = poll(&fds, 2, options.pollIntervalMilliseconds)
+                waitReadable(fd, orWake: wakePipe.readEnd, timeoutMilliseconds: options.pollIntervalMilliseconds)
                 continue
             }
             var now = timespec()

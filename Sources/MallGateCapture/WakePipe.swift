@@ -37,3 +37,14 @@ final class WakePipe: Sendable {
         _ = write(writeEnd, &byte, 1)
     }
 }
+
+/// Waits up to `timeout` ms until `fd` or `wakeFD` is readable, without touching the heap.
+///
+/// Called whenever a live source finds nothing queued, which on a quiet radio is once per frame.
+func waitReadable(_ fd: Int32, orWake wakeFD: Int32, timeoutMilliseconds timeout: Int32) {
+    withUnsafeTemporaryAllocation(of: pollfd.self, capacity: 2) { fds in
+        fds[0] = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
+        fds[1] = pollfd(fd: wakeFD, events: Int16(POLLIN), revents: 0)
+        _ = poll(fds.baseAddress, 2, timeout)
+    }
+}
