@@ -1,0 +1,28 @@
+// libFuzzer entry point for MallGateDecode; built by scripts/fuzz, not by SwiftPM
+// (a libFuzzer binary has no main). The first input byte picks the link type, the rest
+// is one captured frame; the IE walker also runs over the whole remainder.
+
+private let linkTypes: [LinkType] = [.radiotap, .ieee80211, .ppi, .prism, .avs, .tzsp]
+
+@_cdecl("LLVMFuzzerTestOneInput")
+public func fuzzDecode(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
+    guard let data, size > 0 else { return 0 }
+    let bytes = UnsafeRawBufferPointer(start: data, count: size)
+    let linkType = linkTypes[Int(bytes[0]) % linkTypes.count]
+    let frame = UnsafeRawBufferPointer(rebasing: bytes[1...])
+    let verify = bytes[0] & 0x80 != 0
+    var decoder = FrameDecoder(
+        linkType: linkType,
+        options: DecodeOptions(includeDeviceFrames: bytes[0] & 0x40 != 0, fcsPolicy: verify ? .verify : .trustRadioHeader))
+    switch decoder.decode(frame) {
+    case .probeRequest(let probe):
+        // Touch the inline collections so their accessors are exercised too.
+        _ = probe.ssid.description
+        for chain in probe.radio.chainSignals { _ = chain.dBm }
+        for vendor in probe.vendorElements { _ = vendor.oui }
+    default: break
+    }
+    let elements = ProbeRequestElements(parsing: frame)
+    _ = elements.fingerprint
+    return 0
+}

@@ -1,0 +1,88 @@
+/// 802.11 MAC frame classification (IEEE 802.11-2020 clause 9.2–9.3).
+///
+/// Reads frame control, addresses and sequence control; probe requests (management
+/// subtype 4) get their element list decoded.
+enum IEEE80211Frame {
+    /// Frame control flag bits (second byte).
+    static let toDS: UInt8 = 0x01
+    static let fromDS: UInt8 = 0x02
+    static let retry: UInt8 = 0x08
+    static let protected: UInt8 = 0x40
+    static let order: UInt8 = 0x80
+
+    /// The smallest 802.11 frame (ACK/CTS: FC, duration, RA, FCS-less) is 10 bytes.
+    static let minimumLength = 10
+
+    @inline(__always)
+    static func classify(_ mpdu: UnsafeRawBufferPointer, radio: RadioInfo, includeDeviceFrames: Bool) -> DecodedFrame {
+        guard let fc0 = mpdu.u8(0), let fc1 = mpdu.u8(1), mpdu.count >= minimumLength else {
+            return .dropped(.truncated80211Header)
+        }
+        guard fc0 & 0x03 == 0 else { return .dropped(.unsupported80211Version) }
+        let type = (fc0 >> 2) & 0x03
+        let subtype = fc0 >> 4
+
+        switch type {
+        case 0:  // management
+            // With the Order bit set a management frame carries a 4-byte HT Control field.
+            let headerLength = fc1 & order != 0 ? 28 : 24
+            guard let addr1 = mpdu.mac(4), let addr2 = mpdu.mac(10), let addr3 = mpdu.mac(16),
+                  let sequenceControl = mpdu.le16(22), mpdu.count >= headerLength
+            else { return .dropped(.truncated80211Header) }
+            if subtype == 4 {
+                let elements = ProbeRequestElements(parsing: mpdu.suffix(from: headerLength))
+                return .probeRequest(ProbeRequest(
+                    radio: radio, source: addr2, destination: addr1, bssid: addr3,
+                    sequenceNumber: sequenceControl >> 4, fragmentNumber: UInt8(sequenceControl & 0x0F),
+                    isRetry: fc1 & retry != 0, elements: elements))
+            }
+            guard includeDeviceFrames else { return .otherFrame }
+            let kind: DeviceFrame.Kind
+            switch subtype {
+            case 0: kind = .associationRequest
+            case 2: kind = .reassociationRequest
+            case 10: kind = .disassociation
+            case 11: kind = .authentication
+            case 12: kind = .deauthentication
+            case 13: kind = .action
+            default: return .otherFrame
+            }
+            return .deviceFrame(DeviceFrame(radio: radio, source: addr2, destination: addr1, kind: kind,
+                                            sequenceNumber: sequenceControl >> 4))
+        case 1:  // control: only PS-Poll is sent by a client, with its address as TA
+            guard includeDeviceFrames, subtype == 10 else { return .otherFrame }
+            guard let ra = mpdu.mac(4), let ta = mpdu.mac(10) else { return .dropped(.truncated80211Header) }
+            return .deviceFrame(DeviceFrame(radio: radio, source: ta, destination: ra, kind: .powerSavePoll, sequenceNumber: nil))
+        case 2:  // data
+            guard includeDeviceFrames else { return .otherFrame }
+            // Only station → AP (ToDS=1, FromDS=0): the transmitter is the device.
+            guard fc1 & (toDS | fromDS) == toDS else { return .otherFrame }
+            guard let addr1 = mpdu.mac(4), let addr2 = mpdu.mac(10), let sequenceControl = mpdu.le16(22) else {
+                return .dropped(.truncated80211Header)
+            }
+            // Subtype bit 2 (0x4) marks "no data" (Null, QoS Null).
+            let kind: DeviceFrame.Kind = subtype & 0x04 != 0 ? .nullDataToAP : .dataToAP
+            return .deviceFrame(DeviceFrame(radio: radio, source: addr2, destination: addr1, kind: kind,
+                                            sequenceNumber: sequenceControl >> 4))
+        default:  // extension frames (type 3): not from phones we track
+            return .otherFrame
+        }
+    }
+}
+
+/// The IEEE 802.3 CRC-32 used for the 802.11 FCS (reflected polynomial 0xEDB88320).
+enum CRC32 {
+    static let table: [UInt32] = (0 ..< 256).map { n -> UInt32 in
+        var c = UInt32(n)
+        for _ in 0 ..< 8 { c = c & 1 != 0 ? 0xEDB8_8320 ^ (c >> 1) : c >> 1 }
+        return c
+    }
+
+    static func checksum(_ bytes: UnsafeRawBufferPointer) -> UInt32 {
+        var crc: UInt32 = 0xFFFF_FFFF
+        table.withUnsafeBufferPointer { t in
+            for byte in bytes { crc = t[Int((crc ^ UInt32(byte)) & 0xFF)] ^ (crc >> 8) }
+        }
+        return crc ^ 0xFFFF_FFFF
+    }
+}

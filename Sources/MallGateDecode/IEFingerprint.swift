@@ -1,0 +1,78 @@
+/// A stable 64-bit hash of the parts of a probe request that stay the same from scan to scan.
+///
+/// Phones randomize their MAC, sequence numbers and often the SSIDs they ask for, but the
+/// set and content of capability elements rarely changes between scans, so this hash helps
+/// group frames from one device (Vanhoef et al., "Why MAC address randomization is not
+/// enough", AsiaCCS 2016).
+///
+/// **Algorithm ("MGIE1")**, fixed forever so values can be stored and compared across runs,
+/// processes, architectures and versions (it does not use Swift's `Hasher`):
+/// - Input: every well-formed element of the list, in order, **except** SSID (0) — it
+///   changes with every directed scan — and DS Parameter Set (3) — it is the channel being
+///   scanned. Everything else is kept, including vendor elements such as WPS whose UUID
+///   is device-unique: that helps grouping. Elements after a malformed one are not seen.
+/// - State: `h = 0x4D47_4945_3100_0000 ^ P5` (64-bit, wrapping arithmetic, P1…P5 the xxHash64 primes).
+/// - Each element absorbs the word `id | length << 8`, then its body in 8-byte
+///   little-endian words, the last one zero-padded (the length already disambiguates).
+/// - absorb(w): `k = rotl(w &* P2, 31) &* P1; h = rotl(h ^ k, 27) &* P1 &+ P4`.
+/// - Finally the xxHash64 avalanche: `h ^= h >> 33; h &*= P2; h ^= h >> 29; h &*= P3; h ^= h >> 32`.
+public struct IEFingerprint: Hashable, Sendable, CustomStringConvertible {
+    public let rawValue: UInt64
+    @inlinable
+    public init(rawValue: UInt64) { self.rawValue = rawValue }
+
+    /// Sixteen lowercase hex digits.
+    public var description: String {
+        let digits = String(rawValue, radix: 16)
+        return String(repeating: "0", count: 16 - digits.count) + digits
+    }
+
+    /// The fingerprint of a whole element list (same rules as in probe decoding).
+    public init(elements bytes: UnsafeRawBufferPointer) {
+        self = ProbeRequestElements(parsing: bytes).fingerprint
+    }
+
+    struct Hasher {
+        static let p1: UInt64 = 0x9E37_79B1_85EB_CA87
+        static let p2: UInt64 = 0xC2B2_AE3D_27D4_EB4F
+        static let p3: UInt64 = 0x1656_67B1_9E37_79F9
+        static let p4: UInt64 = 0x85EB_CA77_C2B2_AE63
+        static let p5: UInt64 = 0x27D4_EB2F_1656_67C5
+
+        var h: UInt64 = 0x4D47_4945_3100_0000 ^ p5
+
+        @inline(__always)
+        mutating func absorb(word w: UInt64) {
+            let k = rotl(w &* Self.p2, 31) &* Self.p1
+            h = rotl(h ^ k, 27) &* Self.p1 &+ Self.p4
+        }
+
+        @inline(__always)
+        mutating func absorb(_ element: InformationElement) {
+            let body = element.body
+            absorb(word: UInt64(element.id) | UInt64(body.count) << 8)
+            var offset = 0
+            while let word = body.le64(offset) {
+                absorb(word: word)
+                offset += 8
+            }
+            if offset < body.count {
+                absorb(word: body.lePartialWord(offset, body.count - offset))
+            }
+        }
+
+        @inline(__always)
+        func finalize() -> IEFingerprint {
+            var x = h
+            x ^= x >> 33
+            x = x &* Self.p2
+            x ^= x >> 29
+            x = x &* Self.p3
+            x ^= x >> 32
+            return IEFingerprint(rawValue: x)
+        }
+
+        @inline(__always)
+        func rotl(_ x: UInt64, _ r: UInt64) -> UInt64 { x << r | x >> (64 - r) }
+    }
+}
