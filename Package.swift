@@ -65,7 +65,7 @@ let package = Package(
         .testTarget(
             name: "MallGateConformanceTests",
             dependencies: ["MallGateCapture", "MallGateDecode"],
-            resources: [.copy("Expectations")],
+            exclude: ["Expectations"],
             swiftSettings: strict
         ),
     ]

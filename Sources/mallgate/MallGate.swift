@@ -2,12 +2,17 @@ import ArgumentParser
 import MallGateCapture
 
 @main
-struct MallGate: ParsableCommand {
+struct MallGate: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "mallgate",
-        abstract: "Edge agent: from Wi-Fi probe requests to anonymous store visits."
+        abstract: "Edge agent for shopping malls: from Wi-Fi probe requests to anonymous store visits.",
+        discussion: """
+            MallGate listens to the probe requests phones broadcast, through monitor-mode
+            radios, remote sensors or capture files, and works out which stores people visit.
+            Raw MAC addresses never leave memory, except on the screen of `parse`, a
+            debugging tool for installers.
+            """,
+        version: "0.1.0 (\(libpcapVersion()))",
+        subcommands: [ParseCommand.self]
     )
-    func run() throws {
-        print(libpcapVersion())
-    }
 }

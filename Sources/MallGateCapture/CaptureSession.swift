@@ -1,0 +1,202 @@
+internal import Glibc
+public import MallGateDecode
+internal import Synchronization
+
+/// Runs capture sources on their own threads, decodes each frame where libpcap hands
+/// it over, and passes the observations on in batches.
+///
+/// Decoding on the capture thread means no frame bytes are ever copied: what crosses
+/// to the pipeline is a small value per probe request, a few hundred at a time.
+/// Replayed files are read losslessly (the thread waits for the pipeline); live
+/// sources never wait — when the pipeline is behind, whole batches are dropped at
+/// the edge and counted per sensor (``SensorStatistics/droppedAtEdge``).
+public final class CaptureSession: Sendable {
+    /// Tuning knobs; the defaults suit a gateway with a handful of radios.
+    public struct Options: Sendable {
+        /// Observations per batch handed to the pipeline.
+        public var batchSize = 256
+        /// A partial batch is handed on after this long, so a quiet sensor still reports promptly.
+        public var maxBatchDelayNanoseconds: Int64 = 200_000_000
+        /// Batches the queue holds before live sources start dropping.
+        public var queueCapacity = 64
+        public var decode = DecodeOptions()
+        public init() {}
+    }
+
+    /// Every sensor of every source, in the order the sources were given.
+    public let sensors: [SensorID]
+    private let runners: [SourceRunner]
+    private let channel: BatchChannel<[Observation]>
+    private let running = Mutex(0)
+
+    /// Prepares one runner per source; nothing is read until ``start()``.
+    ///
+    /// - Parameters:
+    ///   - sources: the sources, with whether each is live (live: drop when behind; replay: wait).
+    public init(sources: [(source: any FrameSource, live: Bool)], options: Options = Options()) {
+        let anyLive = sources.contains { $0.live }
+        channel = BatchChannel(capacity: options.queueCapacity, policy: anyLive ? .dropNewest : .wait)
+        var sensors: [SensorID] = []
+        var runners: [SourceRunner] = []
+        for entry in sources {
+            runners.append(SourceRunner(
+                source: entry.source, firstSensor: sensors.count, live: entry.live, options: options))
+            sensors += entry.source.sensors
+        }
+        self.sensors = sensors
+        self.runners = runners
+    }
+
+    /// Starts one thread per source and returns the batches they produce, in arrival order.
+    ///
+    /// The sequence ends when every source has ended (end of file, ``stop()``, or a fatal error).
+    public func start() -> BatchChannel<[Observation]> {
+        running.withLock { $0 = runners.count }
+        if runners.isEmpty { channel.finish() }
+        for runner in runners {
+            startThread(name: "capture") { [self] in
+                runner.run(into: channel)
+                let last = running.withLock { count in
+                    count -= 1
+                    return count == 0
+                }
+                if last { channel.finish() }
+            }
+        }
+        return channel
+    }
+
+    /// Asks every source to stop; the batch sequence ends once their threads have flushed.
+    public func stop() {
+        for runner in runners { runner.source.interrupt() }
+    }
+
+    /// Per-sensor counters (same order as ``sensors``), as of the last batch each source flushed.
+    public func statistics() -> [SensorStatistics] {
+        runners.flatMap { $0.snapshot() }
+    }
+
+    /// Errors sources ended with or reported along the way (a truncated file, a failed read), oldest first.
+    public func errors() -> [CaptureError] {
+        runners.flatMap { $0.errors() }
+    }
+}
+
+/// One source's read-decode-batch loop, run on its own thread.
+final class SourceRunner: Sendable {
+    let source: any FrameSource
+    let firstSensor: Int
+    let live: Bool
+    let options: CaptureSession.Options
+    private let state: Mutex<(stats: [SensorStatistics], errors: [CaptureError])>
+
+    init(source: any FrameSource, firstSensor: Int, live: Bool, options: CaptureSession.Options) {
+        self.source = source
+        self.firstSensor = firstSensor
+        self.live = live
+        self.options = options
+        state = Mutex((source.statistics().map { SensorStatistics(source: $0) }, []))
+    }
+
+    func snapshot() -> [SensorStatistics] { state.withLock { $0.stats } }
+    func errors() -> [CaptureError] { state.withLock { $0.errors } }
+
+    func run(into channel: BatchChannel<[Observation]>) {
+        var decoders = source.linkTypes.map { FrameDecoder(linkType: $0, options: options.decode) }
+        var droppedAtEdge = [UInt64](repeating: 0, count: decoders.count)
+        let batchSize = options.batchSize
+        var batch: [Observation] = []
+        batch.reserveCapacity(batchSize)
+        var lastFlush = monotonicNanoseconds()
+        // A source that keeps failing without delivering anything is given up on; a merged
+        // replay may legitimately throw once per broken file in a row.
+        var failuresInARow = 0
+        let failureLimit = source.sensors.count + 2
+        let firstSensor = self.firstSensor
+
+        func flush() {
+            if !batch.isEmpty {
+                let sent = batch
+                batch.removeAll(keepingCapacity: true)
+                if !channel.send(sent) {
+                    for observation in sent { droppedAtEdge[observation.sensor - firstSensor] += 1 }
+                }
+            }
+            publish()
+            lastFlush = monotonicNanoseconds()
+        }
+        func publish() {
+            let sourceStats = source.statistics()
+            state.withLock { state in
+                for index in sourceStats.indices {
+                    state.stats[index] = SensorStatistics(
+                        source: sourceStats[index], decode: decoders[index].counters,
+                        droppedAtEdge: droppedAtEdge[index])
+                }
+            }
+        }
+
+        reading: while true {
+            let outcome: ReadOutcome
+            do {
+                outcome = try source.read(maxFrames: batchSize - batch.count) { frame in
+                    let index = frame.sourceIndex
+                    let event: Observation.Event
+                    switch decoders[index].decode(frame.bytes) {
+                    case .probeRequest(let probe): event = .probeRequest(probe)
+                    case .deviceFrame(let device): event = .deviceFrame(device)
+                    case .otherFrame, .dropped: return
+                    }
+                    batch.append(Observation(
+                        sensor: firstSensor + index, timestampNanoseconds: frame.timestampNanoseconds,
+                        frameNumber: frame.frameNumber, event: event))
+                }
+                failuresInARow = 0
+            } catch {
+                state.withLock { $0.errors.append(error) }
+                failuresInARow += 1
+                if failuresInARow >= failureLimit { break reading }
+                continue reading
+            }
+            switch outcome {
+            case .endOfInput:
+                break reading
+            case .timeout:
+                if !batch.isEmpty || live { flush() }
+            case .frames:
+                if batch.count >= batchSize || monotonicNanoseconds() - lastFlush >= options.maxBatchDelayNanoseconds {
+                    flush()
+                }
+            }
+        }
+        flush()
+    }
+}
+
+/// Nanoseconds of CLOCK_MONOTONIC: batching deadlines must not jump when NTP sets the wall clock.
+func monotonicNanoseconds() -> Int64 {
+    var now = timespec()
+    clock_gettime(CLOCK_MONOTONIC, &now)
+    return Int64(now.tv_sec) * 1_000_000_000 + Int64(now.tv_nsec)
+}
+
+/// Starts a detached POSIX thread: capture loops block in libpcap and must not sit on
+/// the cooperative pool that async tasks share.
+func startThread(name: String, _ body: @escaping @Sendable () -> Void) {
+    final class Box: @unchecked Sendable {
+        let body: @Sendable () -> Void
+        init(_ body: @escaping @Sendable () -> Void) { self.body = body }
+    }
+    let context = Unmanaged.passRetained(Box(body)).toOpaque()
+    var thread = pthread_t()
+    let status = pthread_create(&thread, nil, { context in
+        let box = Unmanaged<Box>.fromOpaque(context!).takeRetainedValue()
+        box.body()
+        return nil
+    }, context)
+    guard status == 0 else {
+        // Only resource exhaustion (EAGAIN) gets here; nothing can be captured without a thread.
+        fatalError("cannot start the \(name) thread: pthread_create returned \(status)")
+    }
+    pthread_detach(thread)
+}
