@@ -68,8 +68,9 @@ fi
 if [ -z "$mallgate_note" ]; then
   if [ ! -x "$mallgate" ]; then
     mallgate_note="no binary at $mallgate"
-  elif ! "$mallgate" parse --help >/dev/null 2>&1; then
-    mallgate_note="$mallgate has no 'parse' subcommand yet"
+  elif ! { "$mallgate" parse --help 2>&1 || true; } | grep -q -e '--format'; then
+    # Argument parsers may print the root help (exit 0) for an unknown subcommand: look for parse's option.
+    mallgate_note="$mallgate has no 'parse FILE --format none' subcommand yet"
   fi
 fi
 [ -n "$mallgate_note" ] && log "SKIPPING MallGate: $mallgate_note"
