@@ -32,59 +32,18 @@ final class OfflineReader {
     }
 
     /// Reads up to `maxFrames` records into `body`; see ``FrameSource/read(maxFrames:_:)``.
-    func read(
-        maxFrames: Int, sourceIndex: Int, _ body: (borrowing FrameView) -> Void
-    ) throws(CaptureError) -> ReadOutcome {
-        if let error = pendingError {
-            pendingError = nil
-            throw error
-        }
-        if ended { return .endOfInput }
-        if stopRequested.load(ordering: .relaxed) {
-            finish()
-            return .endOfInput
-        }
-        // pcap_dispatch, not pcap_next_ex: it hands records straight to the callback without
-        // pcap_next_ex's per-record copy of the header (measured: ~70 fewer instructions a frame).
-        let status = withoutActuallyEscaping(body) { body in
-            var context = DispatchContext(body: body, sourceIndex: sourceIndex, number: frameNumber)
-            let status = withUnsafeMutablePointer(to: &context) { pointer in
-                pcap_dispatch(
-                    handle.raw, Int32(clamping: max(maxFrames, 1)), dispatchCallback,
-                    UnsafeMutableRawPointer(pointer).assumingMemoryBound(to: UInt8.self))
-            }
-            frameNumber = context.number
-            stats.framesRead &+= UInt64(context.count)
-            stats.bytesRead &+= context.bytes
-            stats.framesCutBySnapshotLength &+= context.cut
-            return (status, context.count)
-        }
-        let count = status.1
-        if status.0 == PCAP_ERROR_BREAK || stopRequested.load(ordering: .relaxed) {
-            finish()
-        } else if status.0 < 0 {
-            // The frames before the failure were delivered above; the error waits for the next read.
-            pendingError = readError(status: status.0)
-            finish()
-        } else if status.0 == 0 {
-            finish()  // a savefile's end
-        }
-        if count > 0 { return .frames(count) }
-        if let error = pendingError {
-            pendingError = nil
-            throw error
-        }
-        return .endOfInput
-    }
-
-    /// Reads up to `maxFrames` records from a stream, returning early once no more bytes have arrived.
     ///
-    /// A pipe delivers frames as the remote tcpdump writes them, so a batch must not wait
-    /// to fill up: after the first frame, a record is read only if its bytes are already
-    /// buffered (`moreAvailable`). pcap_next_ex, not pcap_dispatch, because only a
+    /// A pipe delivers frames as the remote tcpdump writes them, so a stream's batch must
+    /// not wait to fill up: after the first frame, a record is read only if
+    /// `moreAvailable` says its bytes have arrived (nil for files: always read on).
+    ///
+    /// pcap_next_ex rather than pcap_dispatch: dispatch saves libpcap ~70 instructions a
+    /// frame, but calling a Swift closure from its C callback costs a retain/release and
+    /// two thunks that eat the saving (callgrind, see the capture report), and only a
     /// per-record loop can stop between records without pcap_breakloop.
-    func readStream(
-        maxFrames: Int, _ body: (borrowing FrameView) -> Void, moreAvailable: () -> Bool
+    func read(
+        maxFrames: Int, sourceIndex: Int, _ body: (borrowing FrameView) -> Void,
+        moreAvailable: (() -> Bool)? = nil
     ) throws(CaptureError) -> ReadOutcome {
         if let error = pendingError {
             pendingError = nil
@@ -95,36 +54,48 @@ final class OfflineReader {
             finish()
             return .endOfInput
         }
+        let raw = handle.raw
         var header: UnsafeMutablePointer<pcap_pkthdr>? = nil
         var data: UnsafePointer<UInt8>? = nil
         var count = 0
+        // Counted in locals and stored once per batch: class properties cost an access each.
+        var number = frameNumber
+        var bytes: UInt64 = 0
+        var cut: UInt64 = 0
         while count < maxFrames {
-            if count > 0 && !moreAvailable() { break }
-            let status = pcap_next_ex(handle.raw, &header, &data)
+            if count > 0, let moreAvailable, !moreAvailable() { break }
+            let status = pcap_next_ex(raw, &header, &data)
             guard status == 1, let record = header else {
                 if status == PCAP_ERROR_BREAK || stopRequested.load(ordering: .relaxed) {
                     finish()
                 } else {
+                    // The frames before the failure were delivered; the error waits for the next read.
+                    frameNumber = number
                     pendingError = readError(status: status)
                     finish()
                 }
                 break
             }
-            // One frame per record, far fewer than 2^64.
-            frameNumber &+= 1
+            // One frame per record, far fewer than 2^64; counts and byte sums likewise.
+            number &+= 1
             let h = record.pointee
             let captured = Int(h.caplen)
-            // Nanosecond handle; see dispatchCallback for why this cannot trap.
+            // The handle is opened with nanosecond precision, so tv_usec holds nanoseconds.
+            // A pcap timestamp is 32-bit seconds, so ×10⁹ fits in Int64; a corrupt pcapng
+            // timestamp wraps instead of trapping.
             let nanos = Int64(h.ts.tv_sec) &* 1_000_000_000 &+ Int64(h.ts.tv_usec)
             body(FrameView(
                 bytes: UnsafeRawBufferPointer(start: data, count: captured),
                 timestampNanoseconds: nanos, originalLength: Int(h.len),
-                frameNumber: frameNumber, sourceIndex: 0))
+                frameNumber: number, sourceIndex: sourceIndex))
             count &+= 1
-            stats.framesRead &+= 1
-            stats.bytesRead &+= UInt64(truncatingIfNeeded: captured)
-            if h.caplen < h.len { stats.framesCutBySnapshotLength &+= 1 }
+            bytes &+= UInt64(truncatingIfNeeded: captured)
+            if h.caplen < h.len { cut &+= 1 }
         }
+        frameNumber = number
+        stats.framesRead &+= UInt64(count)
+        stats.bytesRead &+= bytes
+        stats.framesCutBySnapshotLength &+= cut
         if count > 0 { return .frames(count) }
         if let error = pendingError {
             pendingError = nil
@@ -183,43 +154,6 @@ final class OfflineReader {
             summary: "reading frame \(broken) of \(subject) failed",
             advice: "check that the file or stream is still there and readable")
     }
-}
-
-/// What the dispatch callback needs: the caller's closure and the counters it advances.
-struct DispatchContext {
-    let body: (borrowing FrameView) -> Void
-    let sourceIndex: Int
-    var number: UInt64
-    var count = 0
-    var bytes: UInt64 = 0
-    var cut: UInt64 = 0
-
-    init(body: @escaping (borrowing FrameView) -> Void, sourceIndex: Int, number: UInt64) {
-        self.body = body
-        self.sourceIndex = sourceIndex
-        self.number = number
-    }
-}
-
-/// The C callback pcap_dispatch calls per record; `user` points at a ``DispatchContext``.
-let dispatchCallback: pcap_handler = { user, header, data in
-    guard let user, let header else { return }
-    let context = UnsafeMutableRawPointer(user).assumingMemoryBound(to: DispatchContext.self)
-    let h = header.pointee
-    let captured = Int(h.caplen)
-    // One frame per record, far fewer than 2^64; counts and byte sums likewise.
-    context.pointee.number &+= 1
-    // The handle is opened with nanosecond precision, so tv_usec holds nanoseconds.
-    // A pcap timestamp is 32-bit seconds, so ×10⁹ fits in Int64; a corrupt pcapng
-    // timestamp wraps instead of trapping.
-    let nanos = Int64(h.ts.tv_sec) &* 1_000_000_000 &+ Int64(h.ts.tv_usec)
-    context.pointee.body(FrameView(
-        bytes: UnsafeRawBufferPointer(start: data, count: captured),
-        timestampNanoseconds: nanos, originalLength: Int(h.len),
-        frameNumber: context.pointee.number, sourceIndex: context.pointee.sourceIndex))
-    context.pointee.count &+= 1
-    context.pointee.bytes &+= UInt64(truncatingIfNeeded: captured)
-    if h.caplen < h.len { context.pointee.cut &+= 1 }
 }
 
 extension OfflineReader {

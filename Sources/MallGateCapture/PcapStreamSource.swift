@@ -70,7 +70,7 @@ public final class PcapStreamSource: FrameSource, @unchecked Sendable {
     public func read(maxFrames: Int, _ body: (borrowing FrameView) -> Void) throws(CaptureError) -> ReadOutcome {
         let file = pcap_file(reader.handle.raw)
         let fd = self.fd
-        return try reader.readStream(maxFrames: maxFrames, body) {
+        return try reader.read(maxFrames: maxFrames, sourceIndex: 0, body) {
             // Buffered bytes cost nothing to check; only an empty buffer needs a (non-blocking) poll.
             if let file, mg_file_has_buffered_input(file) != 0 { return true }
             var ready = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
