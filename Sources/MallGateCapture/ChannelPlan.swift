@@ -7,11 +7,17 @@ public struct Channel: Hashable, Sendable, CustomStringConvertible {
     /// The channel width keywords `iw` understands.
     public struct Width: Hashable, Sendable {
         let keyword: String
+        /// 20 MHz without HT (802.11a/b/g only).
         public static let noHT = Width(keyword: "NOHT")
+        /// 20 MHz HT.
         public static let ht20 = Width(keyword: "HT20")
+        /// 40 MHz, secondary channel above.
         public static let ht40Plus = Width(keyword: "HT40+")
+        /// 40 MHz, secondary channel below.
         public static let ht40Minus = Width(keyword: "HT40-")
+        /// 80 MHz (VHT/HE).
         public static let mhz80 = Width(keyword: "80MHz")
+        /// 160 MHz (VHT/HE).
         public static let mhz160 = Width(keyword: "160MHz")
     }
 

@@ -86,6 +86,32 @@ struct PcapStreamSourceTests {
         _ = wait(text)
     }
 
+    @Test func dashReadsStandardInput() throws {
+        // Stand a pipe in for stdin just while the source duplicates descriptor 0; no other test reads stdin.
+        var ends: [Int32] = [-1, -1]
+        #expect(pipe(&ends) == 0)
+        let savedStdin = dup(STDIN_FILENO)
+        #expect(dup2(ends[0], STDIN_FILENO) == STDIN_FILENO)
+        close(ends[0])
+        let bytes = readFile(capture("zamani_polimi/8.pcap"))
+        writeAll(ends[1], bytes)
+        close(ends[1])
+        let source: PcapStreamSource
+        do {
+            defer {
+                dup2(savedStdin, STDIN_FILENO)
+                close(savedStdin)
+            }
+            source = try PcapStreamSource(path: "-", sensor: "stdin")
+        }
+        let (frames, error) = readAll(source)
+        #expect(error == nil)
+        #expect(frames.count == 5)  // README table: 8.pcap has 5 frames
+        #expect(source.statistics().first?.ended == true)
+        // Our descriptor was a duplicate: the process's stdin is still open.
+        #expect(fcntl(STDIN_FILENO, F_GETFD) >= 0)
+    }
+
     @Test func missingFifoIsNamed() {
         #expect {
             _ = try PcapStreamSource(path: "/nonexistent/sensor.fifo", sensor: "remote")
