@@ -62,7 +62,9 @@ final class OfflineReader {
         var number = frameNumber
         var bytes: UInt64 = 0
         var cut: UInt64 = 0
-        while count < maxFrames {
+        // A batch of at least one, so `.endOfInput` is never returned for a zero-sized request.
+        let limit = max(maxFrames, 1)
+        while count < limit {
             if count > 0, let moreAvailable, !moreAvailable() { break }
             let status = pcap_next_ex(raw, &header, &data)
             guard status == 1, let record = header else {
