@@ -64,6 +64,18 @@ static inline FILE *mg_fopen_interruptible(int fd, int wakefd) {
     return f;
 }
 
+/// Whether `f` holds input already read from its descriptor but not yet consumed.
+/// glibc's FILE layout is public ABI; elsewhere say "no", which only makes a stream
+/// reader return its batch a little earlier.
+static inline int mg_file_has_buffered_input(FILE *f) {
+#ifdef __GLIBC__
+    return f->_IO_read_ptr < f->_IO_read_end;
+#else
+    (void)f;
+    return 0;
+#endif
+}
+
 // recvmmsg() and struct mmsghdr are also _GNU_SOURCE-only; same ABI, our own names.
 // Receiving a batch of datagrams per system call is what keeps a busy TZSP feed cheap.
 typedef struct {

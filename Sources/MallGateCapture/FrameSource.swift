@@ -83,7 +83,7 @@ public protocol FrameSource: AnyObject, Sendable {
     var sensors: [SensorID] { get }
     /// The link type of each sensor's frames (same order as ``sensors``).
     var linkTypes: [LinkType] { get }
-    /// Reads up to `maxFrames` frames, calling `body` for each, and says how the read ended.
+    /// Reads up to `maxFrames` frames (at least one), calling `body` for each, and says how the read ended.
     ///
     /// - Throws: ``CaptureError`` when the input fails. Frames read before a failure
     ///   are delivered first; the error is thrown by the next call.

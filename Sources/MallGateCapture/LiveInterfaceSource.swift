@@ -120,7 +120,9 @@ public final class LiveInterfaceSource: FrameSource, @unchecked Sendable {
         var data: UnsafePointer<UInt8>? = nil
         var count = 0
         var waited = false
-        while count < maxFrames {
+        // A batch of at least one, so `.endOfInput` is never returned for a zero-sized request.
+        let limit = max(maxFrames, 1)
+        while count < limit {
             if stopRequested.load(ordering: .relaxed) {
                 ended = true
                 stats.ended = true

@@ -67,7 +67,9 @@ public final class MergedReplaySource: FrameSource, @unchecked Sendable {
     public func read(maxFrames: Int, _ body: (borrowing FrameView) -> Void) throws(CaptureError) -> ReadOutcome {
         if !errors.isEmpty { throw errors.removeFirst() }
         var count = 0
-        while count < maxFrames {
+        // A batch of at least one, so `.endOfInput` is never returned for a zero-sized request.
+        let limit = max(maxFrames, 1)
+        while count < limit {
             if readers[0].stopRequested.load(ordering: .relaxed) {
                 for reader in readers { reader.finish() }
                 for index in pending.indices { pending[index] = nil }

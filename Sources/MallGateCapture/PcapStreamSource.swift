@@ -7,13 +7,15 @@ public import MallGateDecode
 ///
 /// Lets a gateway listen to a remote radio without TZSP:
 /// `ssh sensor tcpdump -i mon0 -w - | mallgate …`. Frames are delivered as they
-/// arrive (libpcap reads one record at a time from the pipe), not at end of file.
-/// A `read` blocks until a frame or the end of the stream arrives; ``interrupt()``
-/// ends it (the stream is then finished).
+/// arrive, not at end of file: a `read` waits for the first frame (or the end of the
+/// stream), then returns as soon as no further bytes are waiting. ``interrupt()``
+/// ends a waiting read (the stream is then finished).
 public final class PcapStreamSource: FrameSource, @unchecked Sendable {
     // @unchecked: off the reading thread only `wakePipe.wake()` and an atomic are used.
     let reader: OfflineReader
     let wakePipe: WakePipe
+    /// The pipe or file descriptor libpcap reads through (owned by the FILE*, closed with it).
+    let fd: Int32
 
     /// Opens a stream: `"-"` is standard input, anything else a FIFO (or file) path.
     ///
@@ -58,6 +60,7 @@ public final class PcapStreamSource: FrameSource, @unchecked Sendable {
             throw OfflineReader.headerError(subject: subject, message: message, firstBytes: [], sensor: sensor)
         }
         self.wakePipe = wakePipe
+        self.fd = fd
         self.reader = try OfflineReader(handle: PcapHandle(raw: pcap, api: api), sensor: sensor, subject: subject)
     }
 
@@ -65,7 +68,14 @@ public final class PcapStreamSource: FrameSource, @unchecked Sendable {
     public var linkTypes: [LinkType] { [reader.linkType] }
 
     public func read(maxFrames: Int, _ body: (borrowing FrameView) -> Void) throws(CaptureError) -> ReadOutcome {
-        try reader.read(maxFrames: maxFrames, sourceIndex: 0, body)
+        let file = pcap_file(reader.handle.raw)
+        let fd = self.fd
+        return try reader.read(maxFrames: maxFrames, sourceIndex: 0, body) {
+            // Buffered bytes cost nothing to check; only an empty buffer needs a (non-blocking) poll.
+            if let file, mg_file_has_buffered_input(file) != 0 { return true }
+            var ready = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
+            return poll(&ready, 1, 0) > 0
+        }
     }
 
     public func statistics() -> [SourceStatistics] { [reader.stats] }

@@ -1,3 +1,4 @@
+internal import CPcap
 internal import Glibc
 
 /// A self-pipe: `wake()` from any thread makes the read end readable, ending a poll() elsewhere.

@@ -89,6 +89,36 @@ struct LiveInterfaceSourceTests {
         }
     }
 
+    @Test func unprivilegedUserIsToldWhichCapabilitiesToGrant() throws {
+        // Re-run this test binary as `nobody` without capabilities, running only the test below.
+        var path = [CChar](repeating: 0, count: 4096)
+        let length = readlink("/proc/self/exe", &path, path.count - 1)
+        try #require(length > 0)
+        let binary = String(decoding: path[0..<length].map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        let status = run([
+            "setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", "--inh-caps=-all",
+            "env", "MALLGATE_UNPRIVILEGED_CHILD=1", binary,
+            "--testing-library", "swift-testing", "--filter", "unprivilegedChildGetsPermissionDenied",
+        ])
+        #expect(status == 0, "the unprivileged child test failed; run it alone to see why")
+    }
+
+    /// Runs only inside the child started above (as `nobody`): opening a real interface must be refused.
+    @Test(.enabled(if: getenv("MALLGATE_UNPRIVILEGED_CHILD") != nil, "runs only as the unprivileged child"))
+    func unprivilegedChildGetsPermissionDenied() {
+        #expect(getuid() == 65534)
+        var options = LiveCaptureOptions()
+        options.monitorMode = false
+        options.filter = .none
+        #expect {
+            _ = try LiveInterfaceSource(interface: "lo", sensor: "radio-1", options: options)
+        } throws: { error in
+            let error = error as! CaptureError
+            return error.kind == .permissionDenied && error.code == PCAP_ERROR_PERM_DENIED
+                && error.description.contains("CAP_NET_RAW")
+        }
+    }
+
     @Test func everySetterFailureIsChecked() {
         var api = PcapAPI.system
         api.setBufferSize = { _, _ in PCAP_ERROR_ACTIVATED }

@@ -1,5 +1,4 @@
 internal import CPcap
-public import MallGateDecode
 
 /// The libpcap version string this build links against, for `--version` and bug reports.
 public func libpcapVersion() -> String {
