@@ -104,7 +104,8 @@ public struct CaptureError: Error, Sendable, CustomStringConvertible {
         } else if let systemMessage, !systemMessage.isEmpty {
             text += " (\(systemMessage))"
         }
-        text += ". " + advice
+        // The advice is its own sentence: capitalise it (advice strings start lower-case so they also read inline).
+        text += ". " + advice.prefix(1).uppercased() + advice.dropFirst()
         return text
     }
 

@@ -15,13 +15,18 @@ extension LinkType {
 }
 
 /// Refuses frames the decoder cannot read, naming the DLT and the accepted ones.
+///
+/// - Parameter live: an interface (the fix is monitor mode) rather than a file (the fix is another capture).
 func requireSupported(
-    _ linkType: LinkType, subject: String, sensor: SensorID, what: String
+    _ linkType: LinkType, subject: String, sensor: SensorID, what: String, live: Bool = false
 ) throws(CaptureError) {
     guard linkType.isSupported else {
+        let fix = live
+            ? "put \(subject) in monitor mode (drop --no-monitor, or `iw dev \(subject) set type monitor`) or use a radio whose driver supports it"
+            : "record it on a monitor-mode interface (radiotap), e.g. `tcpdump -i mon0 -w FILE`"
         throw CaptureError(
             .unsupportedLinkType, sensor: sensor, subject: subject,
             summary: "\(what) carries link type \(linkType.description), which is not 802.11",
-            advice: "MallGate reads \(LinkType.readableCaptureTypesList); capture on a monitor-mode interface (radiotap) or convert the file")
+            advice: "MallGate reads \(LinkType.readableCaptureTypesList); \(fix)")
     }
 }

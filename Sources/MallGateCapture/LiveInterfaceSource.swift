@@ -91,7 +91,7 @@ public final class LiveInterfaceSource: FrameSource, @unchecked Sendable {
             }
         }
         linkType = LinkType(rawValue: api.datalink(raw))
-        try requireSupported(linkType, subject: interface, sensor: sensor, what: "interface \(interface)")
+        try requireSupported(linkType, subject: interface, sensor: sensor, what: "interface \(interface)", live: true)
 
         if !options.filter.expression.isEmpty {
             try Self.install(filter: options.filter, on: handle, interface: interface, sensor: sensor)

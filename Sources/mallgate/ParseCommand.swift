@@ -1,5 +1,6 @@
 import ArgumentParser
 import Dispatch
+import Synchronization
 import MallGateCapture
 import MallGateDecode
 #if canImport(Glibc)
@@ -69,6 +70,15 @@ struct ParseCommand: AsyncParsableCommand {
     @Option(help: "Kernel (BPF) filter for live interfaces, in pcap-filter(7) syntax; default: probe requests, or with --device-frames every frame a phone sends.")
     var filter: String?
 
+    @Option(help: "Tune live interfaces to this channel before capturing (through iw; needs CAP_NET_ADMIN).")
+    var channel: Int?
+
+    @Option(help: ArgumentHelp("Hop live interfaces over these channels, e.g. 1,6,11 (through iw; needs CAP_NET_ADMIN).", valueName: "channels"))
+    var hop: String?
+
+    @Option(name: .customLong("dwell-ms"), help: "With --hop: milliseconds to stay on each channel.")
+    var dwellMilliseconds: Int = 250
+
     @Option(name: .customLong("tzsp-sender"), help: "Accept TZSP only from this sensor address (repeatable); default: any sender.")
     var tzspSenders: [String] = []
 
@@ -78,6 +88,8 @@ struct ParseCommand: AsyncParsableCommand {
         if let duration, !(duration > 0) { throw ValidationError("--duration must be a positive number of seconds (got \(duration))") }
         guard (64...65535).contains(snaplen) else { throw ValidationError("--snaplen must be between 64 and 65535 bytes (got \(snaplen))") }
         guard (1...1024).contains(bufferMiB) else { throw ValidationError("--buffer-mib must be between 1 and 1024 (got \(bufferMiB))") }
+        if channel != nil && hop != nil { throw ValidationError("--channel and --hop exclude each other: stay on one channel, or hop") }
+        _ = try channelPlan()
         var names: Set<String> = []
         for source in sources {
             let spec: SourceSpec
@@ -113,6 +125,25 @@ struct ParseCommand: AsyncParsableCommand {
             }
         }
 
+        let hopperFailed = FailureFlag()
+        var hoppers: [Task<Void, Never>] = []
+        if let plan = try channelPlan() {
+            for spec in specs {
+                guard case .interface(let name) = spec.kind else { continue }
+                let hopper = ChannelHopper(interface: name, sensor: SensorID(spec.sensor), plan: plan)
+                hoppers.append(Task {
+                    do {
+                        try await hopper.run()
+                    } catch {
+                        printError("mallgate parse: \(error)")
+                        hopperFailed.set()
+                        session.stop()
+                    }
+                })
+            }
+        }
+        defer { hoppers.forEach { $0.cancel() } }
+
         let formatter = ObservationFormatter(format: format, sensors: session.sensors.map(\.rawValue))
         let out = OutputBuffer()
         if let header = formatter.header() { out.append(header) }
@@ -134,7 +165,29 @@ struct ParseCommand: AsyncParsableCommand {
         printError(SummaryReport(sensors: statistics).text)
         let errors = session.errors()
         for error in errors { printError("mallgate parse: \(error)") }
-        if !errors.isEmpty { throw ExitCode(1) }
+        if !errors.isEmpty || hopperFailed.isSet { throw ExitCode(1) }
+    }
+
+    /// The channel plan asked for with --channel or --hop, if any.
+    private func channelPlan() throws -> ChannelPlan? {
+        if let channel {
+            guard (1...233).contains(channel) else { throw ValidationError("--channel \(channel) is not a Wi-Fi channel number (1–233)") }
+            return .fixed(.number(channel))
+        }
+        guard let hop else { return nil }
+        var channels: [Channel] = []
+        for item in hop.split(separator: ",", omittingEmptySubsequences: false) {
+            guard let number = Int(item.trimmingSpaces()), (1...233).contains(number) else {
+                throw ValidationError("--hop \"\(hop)\": \"\(item)\" is not a Wi-Fi channel number (1–233); write e.g. --hop 1,6,11")
+            }
+            channels.append(.number(number))
+        }
+        guard dwellMilliseconds > 0 else { throw ValidationError("--dwell-ms must be positive (got \(dwellMilliseconds))") }
+        do {
+            return try .hopping(channels, dwell: .milliseconds(dwellMilliseconds))
+        } catch {
+            throw ValidationError(error.description)
+        }
     }
 
     /// Opens every source; files are merged into one time-ordered replay.
@@ -185,6 +238,22 @@ struct ParseCommand: AsyncParsableCommand {
             source.resume()
             return source
         }
+    }
+}
+
+/// A flag set from a background task and read at the end of the command.
+final class FailureFlag: Sendable {
+    private let value = Atomic<Bool>(false)
+    func set() { value.store(true, ordering: .relaxed) }
+    var isSet: Bool { value.load(ordering: .relaxed) }
+}
+
+extension Substring {
+    fileprivate func trimmingSpaces() -> Substring {
+        var s = self
+        while s.first == " " { s = s.dropFirst() }
+        while s.last == " " { s = s.dropLast() }
+        return s
     }
 }
 
