@@ -1,4 +1,5 @@
 internal import CPcap
+internal import Glibc
 internal import Synchronization
 public import MallGateDecode
 
