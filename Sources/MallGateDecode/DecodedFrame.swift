@@ -171,6 +171,20 @@ public struct DecodeCounters: Sendable, Equatable {
         DropReason.allCases.reduce(0) { $0 &+ dropped($1) }
     }
 
+    /// Counts one decode outcome; reads only the tag and two flags, never copies the payload.
+    @inline(__always)
+    mutating func count(_ result: borrowing DecodedFrame) {
+        frames &+= 1
+        switch result {
+        case .probeRequest(let probe):
+            probeRequests &+= 1
+            if probe.elements.hasMalformedElements { malformedElementLists &+= 1 }
+        case .deviceFrame: deviceFrames &+= 1
+        case .otherFrame: otherFrames &+= 1
+        case .dropped(let reason): countDrop(reason)
+        }
+    }
+
     @inline(__always)
     mutating func countDrop(_ reason: DropReason) {
         let slot = reason.slot

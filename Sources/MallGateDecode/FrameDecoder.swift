@@ -20,15 +20,7 @@ public struct FrameDecoder: Sendable {
     /// - Parameter frame: the captured bytes, starting with the link type's header.
     public mutating func decode(_ frame: UnsafeRawBufferPointer) -> DecodedFrame {
         let result = Self.decode(frame, linkType: linkType, options: options)
-        counters.frames &+= 1
-        switch result {
-        case .probeRequest(let probe):
-            counters.probeRequests &+= 1
-            if probe.elements.hasMalformedElements { counters.malformedElementLists &+= 1 }
-        case .deviceFrame: counters.deviceFrames &+= 1
-        case .otherFrame: counters.otherFrames &+= 1
-        case .dropped(let reason): counters.countDrop(reason)
-        }
+        counters.count(result)
         return result
     }
 

@@ -30,11 +30,13 @@ enum IEEE80211Frame {
                   let sequenceControl = mpdu.le16(22), mpdu.count >= headerLength
             else { return .dropped(.truncated80211Header) }
             if subtype == 4 {
-                let elements = ProbeRequestElements(parsing: mpdu.suffix(from: headerLength))
-                return .probeRequest(ProbeRequest(
+                // Built in place: the element summary is ~200 bytes, not worth copying around.
+                var probe = ProbeRequest(
                     radio: radio, source: addr2, destination: addr1, bssid: addr3,
                     sequenceNumber: sequenceControl >> 4, fragmentNumber: UInt8(sequenceControl & 0x0F),
-                    isRetry: fc1 & retry != 0, elements: elements))
+                    isRetry: fc1 & retry != 0, elements: ProbeRequestElements())
+                probe.elements.parse(mpdu.suffix(from: headerLength))
+                return .probeRequest(probe)
             }
             guard includeDeviceFrames else { return .otherFrame }
             let kind: DeviceFrame.Kind

@@ -48,16 +48,15 @@ public struct IEFingerprint: Hashable, Sendable, CustomStringConvertible {
         }
 
         @inline(__always)
-        mutating func absorb(_ element: InformationElement) {
-            let body = element.body
-            absorb(word: UInt64(element.id) | UInt64(body.count) << 8)
-            var offset = 0
-            while let word = body.le64(offset) {
-                absorb(word: word)
-                offset += 8
+        mutating func absorb(id: UInt8, body: Body) {
+            absorb(word: UInt64(id) | UInt64(body.length) << 8)
+            var i = 0
+            while body.length - i >= 8 {
+                absorb(word: body.word(at: i, bytes: 8))
+                i += 8
             }
-            if offset < body.count {
-                absorb(word: body.lePartialWord(offset, body.count - offset))
+            if i < body.length {
+                absorb(word: body.word(at: i, bytes: body.length - i))
             }
         }
 
