@@ -105,6 +105,7 @@ public struct ProbeRequestElements: Sendable, Equatable {
         var hasher = IEFingerprint.Hasher()
         let count = bytes.count
         var offset = 0
+        var runStart = -1  // start of the current run of fingerprinted elements, or -1
         guard let base = bytes.baseAddress else {
             fingerprint = hasher.finalize()
             return
@@ -151,10 +152,15 @@ public struct ProbeRequestElements: Sendable, Equatable {
                 break
             }
             if id != ElementID.ssid && id != ElementID.dsParameterSet {
-                hasher.absorb(id: id, body: body)
+                if runStart < 0 { runStart = offset }
+            } else if runStart >= 0 {
+                hasher.feed(base, from: runStart, to: offset)
+                runStart = -1
             }
             offset = start + length
         }
+        // `offset` is the end of the last well-formed element, even after a malformed one.
+        if runStart >= 0 { hasher.feed(base, from: runStart, to: offset) }
         fingerprint = hasher.finalize()
     }
 }
