@@ -171,18 +171,18 @@ public struct DecodeCounters: Sendable, Equatable {
         DropReason.allCases.reduce(0) { $0 &+ dropped($1) }
     }
 
-    /// Counts one decode outcome; reads only the tag and two flags, never copies the payload.
+    /// Counts a drop and returns it, for `return counters.dropping(.reason)` at each drop site.
     @inline(__always)
-    mutating func count(_ result: borrowing DecodedFrame) {
-        frames &+= 1
-        switch result {
-        case .probeRequest(let probe):
-            probeRequests &+= 1
-            if probe.elements.hasMalformedElements { malformedElementLists &+= 1 }
-        case .deviceFrame: deviceFrames &+= 1
-        case .otherFrame: otherFrames &+= 1
-        case .dropped(let reason): countDrop(reason)
-        }
+    mutating func dropping(_ reason: DropReason) -> DecodedFrame {
+        countDrop(reason)
+        return .dropped(reason)
+    }
+
+    /// Counts an uninteresting frame and returns ``DecodedFrame/otherFrame``.
+    @inline(__always)
+    mutating func other() -> DecodedFrame {
+        otherFrames &+= 1
+        return .otherFrame
     }
 
     @inline(__always)

@@ -56,30 +56,51 @@ public struct IEFingerprint: Hashable, Sendable, CustomStringConvertible {
         var pendingBytes: UInt64 = 0
         var total: UInt64 = 0
 
-        /// Appends list bytes `from ..< to` to S; the caller has checked `to ≤` the list's count.
+        /// Appends list bytes `from ..< to` to S; the caller has checked `to ≤ listCount`.
         @inline(__always)
-        mutating func feed(_ base: UnsafeRawPointer, from: Int, to: Int) {
+        mutating func feed(_ base: UnsafeRawPointer, from: Int, to: Int, listCount: Int) {
             var i = from
             total &+= UInt64(to - from)  // to ≥ from, and a list is far below 2⁶⁴ bytes
-            while pendingBytes != 0 && i < to {
-                pending |= UInt64(base.load(fromByteOffset: i, as: UInt8.self)) << (pendingBytes * 8)
-                pendingBytes += 1
-                i += 1
-                if pendingBytes == 8 {
-                    absorb(word: pending)
-                    pending = 0
-                    pendingBytes = 0
-                }
+            if pendingBytes != 0 {
+                let take = Swift.min(8 - Int(pendingBytes), to - i)
+                pending |= Self.partialWord(base, at: i, count: take, listCount: listCount) << (pendingBytes * 8)
+                pendingBytes += UInt64(take)
+                i += take
+                guard pendingBytes == 8 else { return }
+                absorb(word: pending)
+                pending = 0
+                pendingBytes = 0
             }
             while to - i >= 8 {
                 absorb(word: UInt64(littleEndian: base.loadUnaligned(fromByteOffset: i, as: UInt64.self)))
                 i += 8
             }
-            while i < to {
-                pending |= UInt64(base.load(fromByteOffset: i, as: UInt8.self)) << (pendingBytes * 8)
-                pendingBytes += 1
-                i += 1
+            if i < to {
+                pending = Self.partialWord(base, at: i, count: to - i, listCount: listCount)
+                pendingBytes = UInt64(to - i)
             }
+        }
+
+        /// `count` (1…7) list bytes at `at` as a little-endian word, using one 8-byte load
+        /// that stays inside the list (ending at `at + count`, or starting at `at`) when the list is long enough.
+        @inline(__always)
+        static func partialWord(_ base: UnsafeRawPointer, at: Int, count: Int, listCount: Int) -> UInt64 {
+            let end = at + count
+            if end >= 8 {
+                let w = UInt64(littleEndian: base.loadUnaligned(fromByteOffset: end - 8, as: UInt64.self))
+                return w >> (UInt64(8 - count) * 8)
+            }
+            if listCount - at >= 8 {
+                let w = UInt64(littleEndian: base.loadUnaligned(fromByteOffset: at, as: UInt64.self))
+                return w & ((1 << (UInt64(count) * 8)) - 1)
+            }
+            var w: UInt64 = 0
+            var k = 0
+            while k < count {
+                w |= UInt64(base.load(fromByteOffset: at + k, as: UInt8.self)) << (UInt64(k) * 8)
+                k += 1
+            }
+            return w
         }
 
         @inline(__always)

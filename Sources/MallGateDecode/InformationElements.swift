@@ -154,13 +154,13 @@ public struct ProbeRequestElements: Sendable, Equatable {
             if id != ElementID.ssid && id != ElementID.dsParameterSet {
                 if runStart < 0 { runStart = offset }
             } else if runStart >= 0 {
-                hasher.feed(base, from: runStart, to: offset)
+                hasher.feed(base, from: runStart, to: offset, listCount: count)
                 runStart = -1
             }
             offset = start + length
         }
         // `offset` is the end of the last well-formed element, even after a malformed one.
-        if runStart >= 0 { hasher.feed(base, from: runStart, to: offset) }
+        if runStart >= 0 { hasher.feed(base, from: runStart, to: offset, listCount: count) }
         fingerprint = hasher.finalize()
     }
 }

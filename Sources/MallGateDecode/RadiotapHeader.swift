@@ -145,26 +145,30 @@ public enum RadiotapHeader {
         antenna = nil
     }
 
+    /// Reads one field; the caller has checked that `size` bytes at `offset` are inside the header.
     @inline(__always)
     static func read(
         field: Int, at offset: Int, in header: UnsafeRawBufferPointer, into radio: inout RadioInfo,
         signal: inout Int8?, antenna: inout UInt8?, firstNamespace: Bool
     ) {
+        @inline(__always) func u8(_ at: Int) -> UInt8 { header.loadUnaligned(fromByteOffset: at, as: UInt8.self) }
+        @inline(__always) func le16(_ at: Int) -> UInt16 { UInt16(littleEndian: header.loadUnaligned(fromByteOffset: at, as: UInt16.self)) }
         switch field {
-        case 0: if firstNamespace { radio.tsft = header.le64(offset) }
-        case 1: if firstNamespace, let f = header.u8(offset) { radio.flags = RadioFlags(rawValue: f) }
-        case 2: if firstNamespace, let r = header.u8(offset) { radio.rateKbps = UInt32(r) * 500 }
+        case 0: if firstNamespace { radio.tsft = UInt64(littleEndian: header.loadUnaligned(fromByteOffset: offset, as: UInt64.self)) }
+        case 1: if firstNamespace { radio.flags = RadioFlags(rawValue: u8(offset)) }
+        case 2: if firstNamespace { radio.rateKbps = UInt32(u8(offset)) * 500 }
         case 3:
             if firstNamespace {
-                radio.channelMHz = header.le16(offset)
-                radio.channelFlags = header.le16(offset + 2)
+                radio.channelMHz = le16(offset)
+                radio.channelFlags = le16(offset + 2)
             }
-        case 5: if signal == nil { signal = header.i8(offset) }
-        case 6: if radio.noiseDBm == nil { radio.noiseDBm = header.i8(offset) }
-        case 11: if antenna == nil { antenna = header.u8(offset) }
+        case 5: if signal == nil { signal = Int8(bitPattern: u8(offset)) }
+        case 6: if radio.noiseDBm == nil { radio.noiseDBm = Int8(bitPattern: u8(offset)) }
+        case 11: if antenna == nil { antenna = u8(offset) }
         case 18:
             // XChannel, only when no plain Channel field gave the frequency.
-            if radio.channelMHz == nil, let mhz = header.le16(offset + 4), mhz != 0 { radio.channelMHz = mhz }
+            let mhz = le16(offset + 4)
+            if radio.channelMHz == nil, mhz != 0 { radio.channelMHz = mhz }
         default: break
         }
     }

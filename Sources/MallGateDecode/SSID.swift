@@ -101,15 +101,16 @@ public struct RateSet: Sendable, Hashable {
     }
 
     /// Adds one raw rate byte: code in the low 7 bits, basic flag in the top bit.
+    @inline(__always)
     public mutating func insert(rawByte: UInt8) {
-        let code = rawByte & 0x7F
-        let basic = rawByte & 0x80 != 0
-        if code < 64 {
-            present0 |= 1 << UInt64(code)
-            if basic { basic0 |= 1 << UInt64(code) }
+        let bit: UInt64 = 1 << UInt64(rawByte & 0x3F)
+        let basicMask: UInt64 = 0 &- UInt64(rawByte >> 7)  // all ones when the basic bit is set
+        if rawByte & 0x40 == 0 {
+            present0 |= bit
+            basic0 |= bit & basicMask
         } else {
-            present1 |= 1 << UInt64(code - 64)
-            if basic { basic1 |= 1 << UInt64(code - 64) }
+            present1 |= bit
+            basic1 |= bit & basicMask
         }
     }
 
