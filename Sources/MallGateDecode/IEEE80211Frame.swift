@@ -38,8 +38,8 @@ enum IEEE80211Frame {
                     sequenceNumber: sequenceControl >> 4, fragmentNumber: UInt8(sequenceControl & 0x0F),
                     isRetry: fc1 & retry != 0, elements: ProbeRequestElements())
                 probe.elements.parse(mpdu.suffix(from: headerLength))
-                counters.probeRequests &+= 1
-                if probe.elements.hasMalformedElements { counters.malformedElementLists &+= 1 }
+                counters.probeRequests &+= 1  // UInt64 counter: wrapping needs centuries of frames
+                if probe.elements.hasMalformedElements { counters.malformedElementLists &+= 1 }  // UInt64 counter: wrapping needs centuries of frames
                 return .probeRequest(probe)
             }
             guard includeDeviceFrames else { return counters.other() }
@@ -53,13 +53,13 @@ enum IEEE80211Frame {
             case 13: kind = .action
             default: return counters.other()
             }
-            counters.deviceFrames &+= 1
+            counters.deviceFrames &+= 1  // UInt64 counter: wrapping needs centuries of frames
             return .deviceFrame(DeviceFrame(radio: radio, source: addr2, destination: addr1, kind: kind,
                                             sequenceNumber: sequenceControl >> 4))
         case 1:  // control: only PS-Poll is sent by a client, with its address as TA
             guard includeDeviceFrames, subtype == 10 else { return counters.other() }
             guard let ra = mpdu.mac(4), let ta = mpdu.mac(10) else { return counters.dropping(.truncated80211Header) }
-            counters.deviceFrames &+= 1
+            counters.deviceFrames &+= 1  // UInt64 counter: wrapping needs centuries of frames
             return .deviceFrame(DeviceFrame(radio: radio, source: ta, destination: ra, kind: .powerSavePoll, sequenceNumber: nil))
         case 2:  // data
             guard includeDeviceFrames else { return counters.other() }
@@ -70,7 +70,7 @@ enum IEEE80211Frame {
             }
             // Subtype bit 2 (0x4) marks "no data" (Null, QoS Null).
             let kind: DeviceFrame.Kind = subtype & 0x04 != 0 ? .nullDataToAP : .dataToAP
-            counters.deviceFrames &+= 1
+            counters.deviceFrames &+= 1  // UInt64 counter: wrapping needs centuries of frames
             return .deviceFrame(DeviceFrame(radio: radio, source: addr2, destination: addr1, kind: kind,
                                             sequenceNumber: sequenceControl >> 4))
         default:  // extension frames (type 3): not from phones we track

@@ -47,8 +47,8 @@ public struct IEFingerprint: Hashable, Sendable, CustomStringConvertible {
 
         @inline(__always)
         mutating func absorb(word w: UInt64) {
-            let k = rotl(w &* Self.p2, 31) &* Self.p1
-            h = rotl(h ^ k, 27) &* Self.p1 &+ Self.p4
+            let k = rotl(w &* Self.p2, 31) &* Self.p1  // wrapping is the point: hash arithmetic mod 2⁶⁴
+            h = rotl(h ^ k, 27) &* Self.p1 &+ Self.p4  // wrapping is the point: hash arithmetic mod 2⁶⁴
         }
 
         /// Bytes of S not yet absorbed (fewer than 8), little-endian from bit 0.
@@ -110,9 +110,9 @@ public struct IEFingerprint: Hashable, Sendable, CustomStringConvertible {
             copy.absorb(word: total)
             var x = copy.h
             x ^= x >> 33
-            x = x &* Self.p2
+            x = x &* Self.p2  // wrapping is the point: hash arithmetic mod 2⁶⁴
             x ^= x >> 29
-            x = x &* Self.p3
+            x = x &* Self.p3  // wrapping is the point: hash arithmetic mod 2⁶⁴
             x ^= x >> 32
             return IEFingerprint(rawValue: x)
         }

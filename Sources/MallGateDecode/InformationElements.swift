@@ -33,7 +33,7 @@ public struct InformationElements: Sequence {
             }
             let start = offset
             // offset < count and length ≤ 255, so this stays far below Int.max.
-            offset = offset &+ 2 &+ Int(length)
+            offset = offset &+ 2 &+ Int(length)  // UInt64 counter: wrapping needs centuries of frames
             return InformationElement(id: id, body: body, offset: start)
         }
     }
