@@ -168,7 +168,21 @@ public struct DecodeCounters: Sendable, Equatable {
 
     /// All dropped frames.
     public var droppedTotal: UInt64 {
-        DropReason.allCases.reduce(0) { $0 &+ dropped($1) }
+        DropReason.allCases.reduce(0) { $0 &+ dropped($1) }  // UInt64 counter: wrapping needs centuries of frames
+    }
+
+    /// Counts a drop and returns it, for `return counters.dropping(.reason)` at each drop site.
+    @inline(__always)
+    mutating func dropping(_ reason: DropReason) -> DecodedFrame {
+        countDrop(reason)
+        return .dropped(reason)
+    }
+
+    /// Counts an uninteresting frame and returns ``DecodedFrame/otherFrame``.
+    @inline(__always)
+    mutating func other() -> DecodedFrame {
+        otherFrames &+= 1  // UInt64 counter: wrapping needs centuries of frames
+        return .otherFrame
     }
 
     @inline(__always)
@@ -176,21 +190,21 @@ public struct DecodeCounters: Sendable, Equatable {
         let slot = reason.slot
         withUnsafeMutableBytes(of: &drops) { raw in
             let old = raw.load(fromByteOffset: slot * 8, as: UInt64.self)
-            raw.storeBytes(of: old &+ 1, toByteOffset: slot * 8, as: UInt64.self)
+            raw.storeBytes(of: old &+ 1, toByteOffset: slot * 8, as: UInt64.self)  // UInt64 counter: wrapping needs centuries of frames
         }
     }
 
     /// Adds another decoder's counts to these (e.g. to total several sensors).
     public mutating func add(_ other: DecodeCounters) {
-        frames &+= other.frames
-        probeRequests &+= other.probeRequests
-        deviceFrames &+= other.deviceFrames
-        otherFrames &+= other.otherFrames
-        malformedElementLists &+= other.malformedElementLists
+        frames &+= other.frames  // UInt64 counter: wrapping needs centuries of frames
+        probeRequests &+= other.probeRequests  // UInt64 counter: wrapping needs centuries of frames
+        deviceFrames &+= other.deviceFrames  // UInt64 counter: wrapping needs centuries of frames
+        otherFrames &+= other.otherFrames  // UInt64 counter: wrapping needs centuries of frames
+        malformedElementLists &+= other.malformedElementLists  // UInt64 counter: wrapping needs centuries of frames
         withUnsafeMutableBytes(of: &drops) { mine in
             withUnsafeBytes(of: other.drops) { theirs in
                 for i in 0 ..< 16 {
-                    let sum = mine.load(fromByteOffset: i * 8, as: UInt64.self) &+ theirs.load(fromByteOffset: i * 8, as: UInt64.self)
+                    let sum = mine.load(fromByteOffset: i * 8, as: UInt64.self) &+ theirs.load(fromByteOffset: i * 8, as: UInt64.self)  // UInt64 counter: wrapping needs centuries of frames
                     mine.storeBytes(of: sum, toByteOffset: i * 8, as: UInt64.self)
                 }
             }

@@ -19,21 +19,21 @@ public struct FrameDecoder: Sendable {
     ///
     /// - Parameter frame: the captured bytes, starting with the link type's header.
     public mutating func decode(_ frame: UnsafeRawBufferPointer) -> DecodedFrame {
-        let result = Self.decode(frame, linkType: linkType, options: options)
-        counters.frames &+= 1
-        switch result {
-        case .probeRequest(let probe):
-            counters.probeRequests &+= 1
-            if probe.elements.hasMalformedElements { counters.malformedElementLists &+= 1 }
-        case .deviceFrame: counters.deviceFrames &+= 1
-        case .otherFrame: counters.otherFrames &+= 1
-        case .dropped(let reason): counters.countDrop(reason)
-        }
-        return result
+        // Counted at each return site inside, so the result is built once in our return slot.
+        Self.decode(frame, linkType: linkType, options: options, counters: &counters)
     }
 
     /// Decodes one frame without counting.
     public static func decode(_ frame: UnsafeRawBufferPointer, linkType: LinkType, options: DecodeOptions) -> DecodedFrame {
+        var ignored = DecodeCounters()
+        return decode(frame, linkType: linkType, options: options, counters: &ignored)
+    }
+
+    @inline(__always)
+    static func decode(
+        _ frame: UnsafeRawBufferPointer, linkType: LinkType, options: DecodeOptions, counters: inout DecodeCounters
+    ) -> DecodedFrame {
+        counters.frames &+= 1  // UInt64: centuries to wrap at any real frame rate
         let header: Result<RadioHeader, DropReason>
         switch linkType {
         case .radiotap: header = RadiotapHeader.parse(frame)
@@ -43,7 +43,7 @@ public struct FrameDecoder: Sendable {
         case .avs: header = AVSHeader.parse(frame)
         case .tzsp:
             switch TZSPHeader.parse(frame) {
-            case .failure(let reason): return .dropped(reason)
+            case .failure(let reason): return counters.dropping(reason)
             case .success(let tzsp):
                 let inner = frame.suffix(from: tzsp.length)
                 let innerHeader: Result<RadioHeader, DropReason>
@@ -53,33 +53,37 @@ public struct FrameDecoder: Sendable {
                 default: innerHeader = .success(RadioHeader(radio: RadioInfo(), length: 0))
                 }
                 switch innerHeader {
-                case .failure(let reason): return .dropped(reason)
+                case .failure(let reason): return counters.dropping(reason)
                 case .success(var nested):
                     nested.radio.fillMissing(from: tzsp.radio)
                     nested.length += tzsp.length  // both ≤ frame.count
                     header = .success(nested)
                 }
             }
-        default: return .dropped(.unsupportedLinkType)
+        default: return counters.dropping(.unsupportedLinkType)
         }
         switch header {
-        case .failure(let reason): return .dropped(reason)
-        case .success(let parsed): return decode80211(frame.suffix(from: parsed.length), radio: parsed.radio, options: options)
+        case .failure(let reason): return counters.dropping(reason)
+        case .success(let parsed): return decode80211(frame.suffix(from: parsed.length), radio: parsed.radio, options: options,
+                                                          counters: &counters)
         }
     }
 
     @inline(__always)
-    static func decode80211(_ mpdu: UnsafeRawBufferPointer, radio: RadioInfo, options: DecodeOptions) -> DecodedFrame {
-        if radio.badFCS { return .dropped(.badFCS) }
+    static func decode80211(
+        _ mpdu: UnsafeRawBufferPointer, radio: RadioInfo, options: DecodeOptions, counters: inout DecodeCounters
+    ) -> DecodedFrame {
+        if radio.badFCS { return counters.dropping(.badFCS) }
         var body = mpdu
         if radio.fcsPresent {
             guard mpdu.count >= 4 + IEEE80211Frame.minimumLength, let fcs = mpdu.le32(mpdu.count - 4),
                   let withoutFCS = mpdu.slice(0, mpdu.count - 4)
-            else { return .dropped(.truncated80211Header) }
-            if options.fcsPolicy == .verify && CRC32.checksum(withoutFCS) != fcs { return .dropped(.badFCS) }
+            else { return counters.dropping(.truncated80211Header) }
+            if options.fcsPolicy == .verify && CRC32.checksum(withoutFCS) != fcs { return counters.dropping(.badFCS) }
             body = withoutFCS
         }
-        return IEEE80211Frame.classify(body, radio: radio, includeDeviceFrames: options.includeDeviceFrames)
+        return IEEE80211Frame.classify(body, radio: radio, includeDeviceFrames: options.includeDeviceFrames,
+                                       counters: &counters)
     }
 }
 

@@ -14,11 +14,13 @@ enum IEEE80211Frame {
     static let minimumLength = 10
 
     @inline(__always)
-    static func classify(_ mpdu: UnsafeRawBufferPointer, radio: RadioInfo, includeDeviceFrames: Bool) -> DecodedFrame {
+    static func classify(
+        _ mpdu: UnsafeRawBufferPointer, radio: RadioInfo, includeDeviceFrames: Bool, counters: inout DecodeCounters
+    ) -> DecodedFrame {
         guard let fc0 = mpdu.u8(0), let fc1 = mpdu.u8(1), mpdu.count >= minimumLength else {
-            return .dropped(.truncated80211Header)
+            return counters.dropping(.truncated80211Header)
         }
-        guard fc0 & 0x03 == 0 else { return .dropped(.unsupported80211Version) }
+        guard fc0 & 0x03 == 0 else { return counters.dropping(.unsupported80211Version) }
         let type = (fc0 >> 2) & 0x03
         let subtype = fc0 >> 4
 
@@ -28,15 +30,19 @@ enum IEEE80211Frame {
             let headerLength = fc1 & order != 0 ? 28 : 24
             guard let addr1 = mpdu.mac(4), let addr2 = mpdu.mac(10), let addr3 = mpdu.mac(16),
                   let sequenceControl = mpdu.le16(22), mpdu.count >= headerLength
-            else { return .dropped(.truncated80211Header) }
+            else { return counters.dropping(.truncated80211Header) }
             if subtype == 4 {
-                let elements = ProbeRequestElements(parsing: mpdu.suffix(from: headerLength))
-                return .probeRequest(ProbeRequest(
+                // Built in place: the element summary is ~200 bytes, not worth copying around.
+                var probe = ProbeRequest(
                     radio: radio, source: addr2, destination: addr1, bssid: addr3,
                     sequenceNumber: sequenceControl >> 4, fragmentNumber: UInt8(sequenceControl & 0x0F),
-                    isRetry: fc1 & retry != 0, elements: elements))
+                    isRetry: fc1 & retry != 0, elements: ProbeRequestElements())
+                probe.elements.parse(mpdu.suffix(from: headerLength))
+                counters.probeRequests &+= 1  // UInt64 counter: wrapping needs centuries of frames
+                if probe.elements.hasMalformedElements { counters.malformedElementLists &+= 1 }  // UInt64 counter: wrapping needs centuries of frames
+                return .probeRequest(probe)
             }
-            guard includeDeviceFrames else { return .otherFrame }
+            guard includeDeviceFrames else { return counters.other() }
             let kind: DeviceFrame.Kind
             switch subtype {
             case 0: kind = .associationRequest
@@ -45,27 +51,30 @@ enum IEEE80211Frame {
             case 11: kind = .authentication
             case 12: kind = .deauthentication
             case 13: kind = .action
-            default: return .otherFrame
+            default: return counters.other()
             }
+            counters.deviceFrames &+= 1  // UInt64 counter: wrapping needs centuries of frames
             return .deviceFrame(DeviceFrame(radio: radio, source: addr2, destination: addr1, kind: kind,
                                             sequenceNumber: sequenceControl >> 4))
         case 1:  // control: only PS-Poll is sent by a client, with its address as TA
-            guard includeDeviceFrames, subtype == 10 else { return .otherFrame }
-            guard let ra = mpdu.mac(4), let ta = mpdu.mac(10) else { return .dropped(.truncated80211Header) }
+            guard includeDeviceFrames, subtype == 10 else { return counters.other() }
+            guard let ra = mpdu.mac(4), let ta = mpdu.mac(10) else { return counters.dropping(.truncated80211Header) }
+            counters.deviceFrames &+= 1  // UInt64 counter: wrapping needs centuries of frames
             return .deviceFrame(DeviceFrame(radio: radio, source: ta, destination: ra, kind: .powerSavePoll, sequenceNumber: nil))
         case 2:  // data
-            guard includeDeviceFrames else { return .otherFrame }
+            guard includeDeviceFrames else { return counters.other() }
             // Only station → AP (ToDS=1, FromDS=0): the transmitter is the device.
-            guard fc1 & (toDS | fromDS) == toDS else { return .otherFrame }
+            guard fc1 & (toDS | fromDS) == toDS else { return counters.other() }
             guard let addr1 = mpdu.mac(4), let addr2 = mpdu.mac(10), let sequenceControl = mpdu.le16(22) else {
-                return .dropped(.truncated80211Header)
+                return counters.dropping(.truncated80211Header)
             }
             // Subtype bit 2 (0x4) marks "no data" (Null, QoS Null).
             let kind: DeviceFrame.Kind = subtype & 0x04 != 0 ? .nullDataToAP : .dataToAP
+            counters.deviceFrames &+= 1  // UInt64 counter: wrapping needs centuries of frames
             return .deviceFrame(DeviceFrame(radio: radio, source: addr2, destination: addr1, kind: kind,
                                             sequenceNumber: sequenceControl >> 4))
         default:  // extension frames (type 3): not from phones we track
-            return .otherFrame
+            return counters.other()
         }
     }
 }

@@ -33,7 +33,7 @@ public struct InformationElements: Sequence {
             }
             let start = offset
             // offset < count and length ≤ 255, so this stays far below Int.max.
-            offset = offset &+ 2 &+ Int(length)
+            offset = offset &+ 2 &+ Int(length)  // UInt64 counter: wrapping needs centuries of frames
             return InformationElement(id: id, body: body, offset: start)
         }
     }
@@ -92,46 +92,106 @@ public struct ProbeRequestElements: Sendable, Equatable {
 
     /// Parses an element list (e.g. a probe request body after the fixed header).
     public init(parsing bytes: UnsafeRawBufferPointer) {
+        self.init()
+        parse(bytes)
+    }
+
+    /// Parses an element list into this value (which should be freshly initialized).
+    ///
+    /// The hot path: one pass with direct loads, each proven in bounds by the element
+    /// length check (`bodyStart + length ≤ count`) before the body is touched.
+    @inline(__always)
+    mutating func parse(_ bytes: UnsafeRawBufferPointer) {
         var hasher = IEFingerprint.Hasher()
-        var iterator = InformationElements(bytes).makeIterator()
-        while let element = iterator.next() {
-            elementCount &+= 1  // at most 65535/2 elements fit in a frame view < 128 KiB; wraps harmlessly otherwise
-            let body = element.body
-            switch element.id {
+        let count = bytes.count
+        var offset = 0
+        var runStart = -1  // start of the current run of fingerprinted elements, or -1
+        guard let base = bytes.baseAddress else {
+            fingerprint = hasher.finalize()
+            return
+        }
+        while offset < count {
+            guard count - offset >= 2 else { hasMalformedElements = true; break }
+            let id = base.load(fromByteOffset: offset, as: UInt8.self)
+            let length = Int(base.load(fromByteOffset: offset + 1, as: UInt8.self))
+            let start = offset + 2  // offset < count ≤ Int.max - 2
+            guard length <= count - start else { hasMalformedElements = true; break }
+            let body = Body(base: base, start: start, length: length, listCount: count)
+            elementCount &+= 1  // wraps only past 65535 elements, which needs > 128 KiB of list
+            switch id {
             case ElementID.ssid:
-                if body.count > SSID.maxLength { hasMalformedElements = true }
-                ssid = SSID(truncating: body)
+                if length > SSID.maxLength { hasMalformedElements = true }
+                ssid = SSID(truncating: UnsafeRawBufferPointer(start: base + start, count: length))
             case ElementID.supportedRates:
-                supportedRates = RateSet(rateBytes: body)
+                supportedRates = RateSet(rateBytes: UnsafeRawBufferPointer(start: base + start, count: length))
             case ElementID.extendedSupportedRates:
-                extendedRates = RateSet(rateBytes: body)
+                extendedRates = RateSet(rateBytes: UnsafeRawBufferPointer(start: base + start, count: length))
             case ElementID.dsParameterSet:
-                dsChannel = body.u8(0)
+                dsChannel = length >= 1 ? body.byte(0) : nil
             case ElementID.htCapabilities:
-                if let info = body.le16(0) { htCapabilities = info } else { hasMalformedElements = true }
+                if length >= 2 { htCapabilities = UInt16(truncatingIfNeeded: body.word(at: 0, bytes: 2)) } else { hasMalformedElements = true }
             case ElementID.vhtCapabilities:
-                if let info = body.le32(0) { vhtCapabilities = info } else { hasMalformedElements = true }
+                if length >= 4 { vhtCapabilities = UInt32(truncatingIfNeeded: body.word(at: 0, bytes: 4)) } else { hasMalformedElements = true }
             case ElementID.extendedCapabilities:
-                extendedCapabilities = ExtendedCapabilities(body: body)
+                extendedCapabilities = ExtendedCapabilities(
+                    low: body.word(at: 0, bytes: Swift.min(length, 8)),
+                    high: length > 8 ? body.word(at: 8, bytes: Swift.min(length - 8, 8)) : 0,
+                    length: UInt8(length))
             case ElementID.vendorSpecific:
-                if body.count >= 3, let a = body.u8(0), let b = body.u8(1), let c = body.u8(2) {
-                    let oui = UInt32(a) << 16 | UInt32(b) << 8 | UInt32(c)
-                    vendorElements.append(VendorElement(oui: oui, type: body.u8(3)))
+                if length >= 3 {
+                    let oui = UInt32(body.byte(0)) << 16 | UInt32(body.byte(1)) << 8 | UInt32(body.byte(2))
+                    vendorElements.append(VendorElement(oui: oui, type: length >= 4 ? body.byte(3) : nil))
                 } else {
                     hasMalformedElements = true
                 }
             case ElementID.extension:
-                if element.extensionID == ElementID.heCapabilitiesExtension {
-                    heCapabilities = body.lePartialWord(1, min(body.count - 1, 6))
+                if length >= 1 && body.byte(0) == ElementID.heCapabilitiesExtension {
+                    heCapabilities = length > 1 ? body.word(at: 1, bytes: Swift.min(length - 1, 6)) : 0
                 }
             default:
                 break
             }
-            if element.id != ElementID.ssid && element.id != ElementID.dsParameterSet {
-                hasher.absorb(element)
+            if id != ElementID.ssid && id != ElementID.dsParameterSet {
+                if runStart < 0 { runStart = offset }
+            } else if runStart >= 0 {
+                hasher.feed(base, from: runStart, to: offset, listCount: count)
+                runStart = -1
             }
+            offset = start + length
         }
-        if iterator.isMalformed { hasMalformedElements = true }
+        // `offset` is the end of the last well-formed element, even after a malformed one.
+        if runStart >= 0 { hasher.feed(base, from: runStart, to: offset, listCount: count) }
         fingerprint = hasher.finalize()
+    }
+}
+
+/// An element body inside a list whose bounds were already checked (`start + length ≤ listCount`).
+@usableFromInline
+struct Body {
+    let base: UnsafeRawPointer
+    let start: Int
+    let length: Int
+    let listCount: Int
+
+    /// Byte `i`; callers check `i < length`.
+    @inline(__always)
+    func byte(_ i: Int) -> UInt8 { base.load(fromByteOffset: start + i, as: UInt8.self) }
+
+    /// `n` (1…8) bytes at `i` as a little-endian word; callers check `i + n ≤ length`.
+    /// Reads a whole word when 8 bytes remain in the list (masking off the extra), else byte by byte.
+    @inline(__always)
+    func word(at i: Int, bytes n: Int) -> UInt64 {
+        let at = start + i
+        if listCount - at >= 8 {
+            let w = UInt64(littleEndian: base.loadUnaligned(fromByteOffset: at, as: UInt64.self))
+            return n >= 8 ? w : w & ((1 << (UInt64(n) * 8)) - 1)
+        }
+        var w: UInt64 = 0
+        var k = 0
+        while k < n {
+            w |= UInt64(base.load(fromByteOffset: at + k, as: UInt8.self)) << (UInt64(k) * 8)
+            k += 1
+        }
+        return w
     }
 }

@@ -16,6 +16,10 @@ public struct RadioInfo: Sendable, Equatable {
     /// The channel number: derived from ``channelMHz`` or given directly (Prism, AVS, TZSP).
     public var channel: UInt16?
     /// The received signal in dBm: the combined value, or the first one the header gave.
+    ///
+    /// Reported exactly as the radio wrote it, including implausible values (some drivers
+    /// write 0 or positive numbers; see the zamani_polimi captures); filtering is the
+    /// consumer's policy. Never derived from non-dBm units (Prism raw RSSI, AVS ssi_type ≠ 2).
     public var signalDBm: Int8?
     /// Per-chain signals (radiotap antenna signal in later namespaces, with their antenna index).
     public var chainSignals = ChainSignals()

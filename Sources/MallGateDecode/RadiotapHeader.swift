@@ -16,48 +16,31 @@ public struct RadioHeader: Sendable, Equatable {
 /// each field to its natural size relative to the header start. Stops at the first field
 /// it cannot size, keeping what it read; the header length still says where 802.11 starts.
 public enum RadiotapHeader {
-    /// Alignment and size of radiotap-namespace fields 0…27 (https://www.radiotap.org/fields/defined),
-    /// packed as `align << 8 | size`; 0 means "unknown size, stop walking".
-    @usableFromInline
-    static let fieldLayout: (UInt16, UInt16, UInt16, UInt16, UInt16, UInt16, UInt16, UInt16,
-                             UInt16, UInt16, UInt16, UInt16, UInt16, UInt16, UInt16, UInt16,
-                             UInt16, UInt16, UInt16, UInt16, UInt16, UInt16, UInt16, UInt16,
-                             UInt16, UInt16, UInt16, UInt16) = (
-        0x0808, // 0 TSFT u64
-        0x0101, // 1 Flags u8
-        0x0101, // 2 Rate u8 (500 kb/s)
-        0x0204, // 3 Channel u16 freq, u16 flags
-        0x0102, // 4 FHSS u8 hop set, u8 pattern
-        0x0101, // 5 dBm antenna signal s8
-        0x0101, // 6 dBm antenna noise s8
-        0x0202, // 7 Lock quality u16
-        0x0202, // 8 TX attenuation u16
-        0x0202, // 9 dB TX attenuation u16
-        0x0101, // 10 dBm TX power s8
-        0x0101, // 11 Antenna u8
-        0x0101, // 12 dB antenna signal u8
-        0x0101, // 13 dB antenna noise u8
-        0x0202, // 14 RX flags u16
-        0x0202, // 15 TX flags u16
-        0x0101, // 16 RTS retries u8
-        0x0101, // 17 data retries u8
-        0x0408, // 18 XChannel u32 flags, u16 freq, u8 channel, u8 max power
-        0x0103, // 19 MCS u8 known, u8 flags, u8 mcs
-        0x0408, // 20 A-MPDU status u32, u16, u8, u8
-        0x020C, // 21 VHT u16, u8, u8, u8×4, u8, u8, u16
-        0x080C, // 22 timestamp u64, u16, u8, u8
-        0x020C, // 23 HE u16×6
-        0x020C, // 24 HE-MU u16, u16, u8×8
-        0x0206, // 25 HE-MU-other-user u16, u16, u8, u8
-        0x0101, // 26 0-length-PSDU u8
-        0x0204  // 27 L-SIG u16, u16
-    )
-
+    /// Alignment and size of radiotap-namespace field `bit` (https://www.radiotap.org/fields/defined),
+    /// or nil for fields whose size is unknown (TLVs, bit 28, and anything later).
     @inline(__always)
     static func layout(_ bit: Int) -> (align: Int, size: Int)? {
-        guard bit >= 0 && bit < 28 else { return nil }
-        let packed = withUnsafeBytes(of: fieldLayout) { $0.load(fromByteOffset: bit * 2, as: UInt16.self) }
-        return (Int(packed >> 8), Int(packed & 0xFF))
+        switch bit {
+        case 0: return (8, 8)    // TSFT u64
+        case 1, 2: return (1, 1) // Flags u8; Rate u8 (500 kb/s)
+        case 3: return (2, 4)    // Channel u16 freq, u16 flags
+        case 4: return (1, 2)    // FHSS u8 hop set, u8 pattern
+        case 5, 6: return (1, 1) // dBm antenna signal s8; dBm antenna noise s8
+        case 7, 8, 9: return (2, 2) // lock quality; TX attenuation; dB TX attenuation (u16)
+        case 10, 11, 12, 13: return (1, 1) // dBm TX power; antenna; dB signal; dB noise (u8)
+        case 14, 15: return (2, 2) // RX flags; TX flags (u16)
+        case 16, 17: return (1, 1) // RTS retries; data retries (u8)
+        case 18: return (4, 8)   // XChannel u32 flags, u16 freq, u8 channel, u8 max power
+        case 19: return (1, 3)   // MCS u8 known, u8 flags, u8 mcs
+        case 20: return (4, 8)   // A-MPDU status u32, u16, u8, u8
+        case 21: return (2, 12)  // VHT u16, u8, u8, u8×4, u8, u8, u16
+        case 22: return (8, 12)  // timestamp u64, u16, u8, u8
+        case 23, 24: return (2, 12) // HE u16×6; HE-MU u16, u16, u8×8
+        case 25: return (2, 6)   // HE-MU-other-user u16, u16, u8, u8
+        case 26: return (1, 1)   // 0-length-PSDU u8
+        case 27: return (2, 4)   // L-SIG u16, u16
+        default: return nil
+        }
     }
 
     /// Parses the radiotap header at the start of `frame`.
@@ -96,18 +79,6 @@ public enum RadiotapHeader {
         var nsAntenna: UInt8? = nil
         var stopped = false
 
-        func finishNamespace() {
-            if namespaceIndex == 0 {
-                radio.antenna = nsAntenna
-                if let s = nsSignal { radio.signalDBm = s }
-            } else if let s = nsSignal {
-                radio.chainSignals.append(ChainSignal(antenna: nsAntenna, dBm: s))
-                if radio.signalDBm == nil { radio.signalDBm = s }
-            }
-            nsSignal = nil
-            nsAntenna = nil
-        }
-
         while wordOffset < wordsEnd, let word = header.le32(wordOffset) {
             wordOffset += 4
             if !stopped {
@@ -142,7 +113,7 @@ public enum RadiotapHeader {
                 // Contradictory: the layout of what follows is unknown.
                 stopped = true
             } else if radiotapNext || vendorNext {
-                if !inVendorNamespace { finishNamespace() }
+                if !inVendorNamespace { finish(namespace: namespaceIndex, signal: &nsSignal, antenna: &nsAntenna, into: &radio) }
                 // Every radiotap namespace after the first is another chain's (or a vendor's interlude).
                 if radiotapNext { namespaceIndex += 1 }
                 inVendorNamespace = vendorNext
@@ -151,7 +122,7 @@ public enum RadiotapHeader {
                 namespaceWord += 1
             }
         }
-        if !inVendorNamespace { finishNamespace() }
+        if !inVendorNamespace { finish(namespace: namespaceIndex, signal: &nsSignal, antenna: &nsAntenna, into: &radio) }
 
         if radio.flags.contains(.fcsAtEnd) { radio.fcsPresent = true }
         if radio.flags.contains(.badFCS) { radio.badFCS = true }
@@ -159,26 +130,45 @@ public enum RadiotapHeader {
         return .success(RadioHeader(radio: radio, length: length))
     }
 
+    /// Pairs a namespace's signal with its antenna: the first namespace gives the combined
+    /// signal, later ones a chain each.
+    @inline(__always)
+    static func finish(namespace: Int, signal: inout Int8?, antenna: inout UInt8?, into radio: inout RadioInfo) {
+        if namespace == 0 {
+            radio.antenna = antenna
+            if let s = signal { radio.signalDBm = s }
+        } else if let s = signal {
+            radio.chainSignals.append(ChainSignal(antenna: antenna, dBm: s))
+            if radio.signalDBm == nil { radio.signalDBm = s }
+        }
+        signal = nil
+        antenna = nil
+    }
+
+    /// Reads one field; the caller has checked that `size` bytes at `offset` are inside the header.
     @inline(__always)
     static func read(
         field: Int, at offset: Int, in header: UnsafeRawBufferPointer, into radio: inout RadioInfo,
         signal: inout Int8?, antenna: inout UInt8?, firstNamespace: Bool
     ) {
+        @inline(__always) func u8(_ at: Int) -> UInt8 { header.loadUnaligned(fromByteOffset: at, as: UInt8.self) }
+        @inline(__always) func le16(_ at: Int) -> UInt16 { UInt16(littleEndian: header.loadUnaligned(fromByteOffset: at, as: UInt16.self)) }
         switch field {
-        case 0: if firstNamespace { radio.tsft = header.le64(offset) }
-        case 1: if firstNamespace, let f = header.u8(offset) { radio.flags = RadioFlags(rawValue: f) }
-        case 2: if firstNamespace, let r = header.u8(offset) { radio.rateKbps = UInt32(r) * 500 }
+        case 0: if firstNamespace { radio.tsft = UInt64(littleEndian: header.loadUnaligned(fromByteOffset: offset, as: UInt64.self)) }
+        case 1: if firstNamespace { radio.flags = RadioFlags(rawValue: u8(offset)) }
+        case 2: if firstNamespace { radio.rateKbps = UInt32(u8(offset)) * 500 }
         case 3:
             if firstNamespace {
-                radio.channelMHz = header.le16(offset)
-                radio.channelFlags = header.le16(offset + 2)
+                radio.channelMHz = le16(offset)
+                radio.channelFlags = le16(offset + 2)
             }
-        case 5: if signal == nil { signal = header.i8(offset) }
-        case 6: if radio.noiseDBm == nil { radio.noiseDBm = header.i8(offset) }
-        case 11: if antenna == nil { antenna = header.u8(offset) }
+        case 5: if signal == nil { signal = Int8(bitPattern: u8(offset)) }
+        case 6: if radio.noiseDBm == nil { radio.noiseDBm = Int8(bitPattern: u8(offset)) }
+        case 11: if antenna == nil { antenna = u8(offset) }
         case 18:
             // XChannel, only when no plain Channel field gave the frequency.
-            if radio.channelMHz == nil, let mhz = header.le16(offset + 4), mhz != 0 { radio.channelMHz = mhz }
+            let mhz = le16(offset + 4)
+            if radio.channelMHz == nil, mhz != 0 { radio.channelMHz = mhz }
         default: break
         }
     }

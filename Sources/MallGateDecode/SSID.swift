@@ -4,8 +4,8 @@
 /// exactly, and only ``description`` turns them into text (escaping what is not UTF-8).
 public struct SSID: Sendable, Hashable, CustomStringConvertible {
     public static let maxLength = 32
-    // Four little-endian words hold bytes 0…31; bytes past `length` stay 0 so synthesized
-    // equality and hashing see only the SSID's own bytes.
+    // Bytes 0…31 in memory order across four words; bytes past `length` stay 0 so
+    // synthesized equality and hashing see only the SSID's own bytes.
     private var w0: UInt64 = 0
     private var w1: UInt64 = 0
     private var w2: UInt64 = 0
@@ -23,33 +23,23 @@ public struct SSID: Sendable, Hashable, CustomStringConvertible {
 
     /// Copies `bytes`; nil when longer than 32 bytes.
     public init?(_ bytes: some Sequence<UInt8>) {
-        var result = SSID()
-        for byte in bytes {
-            guard result.storedLength < Self.maxLength else { return nil }
-            result.setByte(Int(result.storedLength), byte)
-            result.storedLength += 1
-        }
-        self = result
+        let array = Array(bytes)
+        guard array.count <= Self.maxLength else { return nil }
+        self = array.withUnsafeBytes { SSID(truncating: $0) }
     }
 
-    /// Copies at most the first 32 bytes of `bytes`.
+    /// Copies at most the first 32 bytes of `bytes` (one memcpy).
+    @inline(__always)
     init(truncating bytes: UnsafeRawBufferPointer) {
-        let n = min(bytes.count, Self.maxLength)
-        w0 = bytes.lePartialWord(0, n)
-        w1 = bytes.lePartialWord(8, n - 8)
-        w2 = bytes.lePartialWord(16, n - 16)
-        w3 = bytes.lePartialWord(24, n - 24)
-        storedLength = UInt8(n)
-    }
-
-    private mutating func setByte(_ index: Int, _ byte: UInt8) {
-        let shift = UInt64(index % 8) * 8
-        switch index / 8 {
-        case 0: w0 |= UInt64(byte) << shift
-        case 1: w1 |= UInt64(byte) << shift
-        case 2: w2 |= UInt64(byte) << shift
-        default: w3 |= UInt64(byte) << shift
+        let n = Swift.min(bytes.count, Self.maxLength)
+        var words: (UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0)
+        if n > 0, let source = bytes.baseAddress {
+            Swift.withUnsafeMutableBytes(of: &words) { target in
+                target.baseAddress?.copyMemory(from: source, byteCount: n)
+            }
         }
+        (w0, w1, w2, w3) = words
+        storedLength = UInt8(n)
     }
 
     /// The number of bytes (0…32).
@@ -60,7 +50,7 @@ public struct SSID: Sendable, Hashable, CustomStringConvertible {
 
     /// Calls `body` with the SSID's bytes; the view is valid only inside `body`.
     public func withUnsafeBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
-        let words = (UInt64(littleEndian: w0), UInt64(littleEndian: w1), UInt64(littleEndian: w2), UInt64(littleEndian: w3))
+        let words = (w0, w1, w2, w3)
         return try Swift.withUnsafeBytes(of: words) { all in
             try body(UnsafeRawBufferPointer(rebasing: all[0 ..< count]))
         }
@@ -111,15 +101,16 @@ public struct RateSet: Sendable, Hashable {
     }
 
     /// Adds one raw rate byte: code in the low 7 bits, basic flag in the top bit.
+    @inline(__always)
     public mutating func insert(rawByte: UInt8) {
-        let code = rawByte & 0x7F
-        let basic = rawByte & 0x80 != 0
-        if code < 64 {
-            present0 |= 1 << UInt64(code)
-            if basic { basic0 |= 1 << UInt64(code) }
+        let bit: UInt64 = 1 << UInt64(rawByte & 0x3F)
+        let basicMask: UInt64 = 0 &- UInt64(rawByte >> 7)  // all ones when the basic bit is set
+        if rawByte & 0x40 == 0 {
+            present0 |= bit
+            basic0 |= bit & basicMask
         } else {
-            present1 |= 1 << UInt64(code - 64)
-            if basic { basic1 |= 1 << UInt64(code - 64) }
+            present1 |= bit
+            basic1 |= bit & basicMask
         }
     }
 
@@ -161,12 +152,6 @@ public struct ExtendedCapabilities: Sendable, Hashable {
         self.low = low
         self.high = high
         self.length = length
-    }
-
-    init(body: UnsafeRawBufferPointer) {
-        low = body.lePartialWord(0, body.count)
-        high = body.lePartialWord(8, body.count - 8)
-        length = UInt8(truncatingIfNeeded: body.count)
     }
 
     /// Whether capability bit `n` is set (false for bits not stored).

@@ -5,9 +5,11 @@ import Testing
     // Golden values from an independent Python implementation of the MGIE1 doc comment.
     @Test func goldenValues() {
         #expect(IEFingerprint(elements: Fixture.allElements.withUnsafeBytes { $0 }).rawValue == Fixture.allElementsFingerprint)
-        #expect(IEFingerprint(elements: UnsafeRawBufferPointer(start: nil, count: 0)).rawValue == 0x6A51_462C_2927_0ECA)
-        #expect(IEFingerprint(elements: hex("01 04 82 84 8b 96").withUnsafeBytes { $0 }).rawValue == 0x509A_C122_1834_104D)  // rates only
+        #expect(IEFingerprint(elements: UnsafeRawBufferPointer(start: nil, count: 0)).rawValue == 0x819E_AA31_25B0_975E)
+        #expect(IEFingerprint(elements: hex("01 04 82 84 8b 96").withUnsafeBytes { $0 }).rawValue == 0xDA10_7E8A_855E_F340)  // rates only
         #expect(IEFingerprint(rawValue: 0x0A).description == "000000000000000a")
+        // Elements after a malformed one do not count: same value as the well-formed prefix.
+        #expect(IEFingerprint(elements: (Fixture.allElements + hex("dd 05 aa")).withUnsafeBytes { $0 }).rawValue == Fixture.allElementsFingerprint)
     }
 
     @Test func ssidAndDSChannelAreExcluded() {

@@ -33,7 +33,7 @@ enum Fixture {
 
     /// `allElements` fingerprint by the documented MGIE1 algorithm, computed by an
     /// independent Python implementation of the doc comment (not by MallGate).
-    static let allElementsFingerprint: UInt64 = 0x2F3C_2C27_5019_66C1
+    static let allElementsFingerprint: UInt64 = 0x3319_F12B_FDFE_A554
 
     static let probe = probeHeader + allElements
     /// CRC-32 of ``probe``, little-endian, from Python's zlib.crc32.
