@@ -102,74 +102,114 @@ final class SourceRunner: Sendable {
     func errors() -> [CaptureError] { state.withLock { $0.errors } }
 
     func run(into channel: BatchChannel<[Observation]>) {
-        var decoders = source.linkTypes.map { FrameDecoder(linkType: $0, options: options.decode) }
-        var droppedAtEdge = [UInt64](repeating: 0, count: decoders.count)
-        let batchSize = options.batchSize
-        var batch: [Observation] = []
-        batch.reserveCapacity(batchSize)
-        var lastFlush = monotonicNanoseconds()
-        // A source that keeps failing without delivering anything is given up on; a merged
-        // replay may legitimately throw once per broken file in a row.
-        var failuresInARow = 0
-        let failureLimit = source.sensors.count + 2
-        let firstSensor = self.firstSensor
+        var batcher = DecodeBatcher(
+            decoders: source.linkTypes.map { FrameDecoder(linkType: $0, options: options.decode) },
+            firstSensor: firstSensor, capacity: options.batchSize)
+        // The per-frame closure reaches the batcher through a pointer: a captured `var`
+        // would be boxed and pay a dynamic exclusivity check on every frame.
+        withUnsafeMutablePointer(to: &batcher) { batcher in
+            let batchSize = options.batchSize
+            var lastFlush = monotonicNanoseconds()
+            // A source that keeps failing without delivering anything is given up on; a merged
+            // replay may legitimately throw once per broken file in a row.
+            var failuresInARow = 0
+            let failureLimit = source.sensors.count + 2
 
-        func flush() {
-            if !batch.isEmpty {
-                let sent = batch
-                batch.removeAll(keepingCapacity: true)
-                if !channel.send(sent) {
-                    for observation in sent { droppedAtEdge[observation.sensor - firstSensor] += 1 }
+            func flush() {
+                if let refused = batcher.pointee.send(to: channel) {
+                    batcher.pointee.countDropped(refused)
                 }
+                publish(batcher.pointee)
+                lastFlush = monotonicNanoseconds()
             }
-            publish()
-            lastFlush = monotonicNanoseconds()
-        }
-        func publish() {
-            let sourceStats = source.statistics()
-            state.withLock { state in
-                for index in sourceStats.indices {
-                    state.stats[index] = SensorStatistics(
-                        source: sourceStats[index], decode: decoders[index].counters,
-                        droppedAtEdge: droppedAtEdge[index])
-                }
-            }
-        }
 
-        reading: while true {
-            let outcome: ReadOutcome
-            do {
-                outcome = try source.read(maxFrames: batchSize - batch.count) { frame in
-                    let index = frame.sourceIndex
-                    let event: Observation.Event
-                    switch decoders[index].decode(frame.bytes) {
-                    case .probeRequest(let probe): event = .probeRequest(probe)
-                    case .deviceFrame(let device): event = .deviceFrame(device)
-                    case .otherFrame, .dropped: return
+            reading: while true {
+                let outcome: ReadOutcome
+                do throws(CaptureError) {
+                    outcome = try source.read(maxFrames: batchSize - batcher.pointee.batch.count) { frame in
+                        batcher.pointee.accept(frame)
                     }
-                    batch.append(Observation(
-                        sensor: firstSensor + index, timestampNanoseconds: frame.timestampNanoseconds,
-                        frameNumber: frame.frameNumber, event: event))
+                    failuresInARow = 0
+                } catch {
+                    state.withLock { $0.errors.append(error) }
+                    failuresInARow += 1
+                    if failuresInARow >= failureLimit { break reading }
+                    continue reading
                 }
-                failuresInARow = 0
-            } catch {
-                state.withLock { $0.errors.append(error) }
-                failuresInARow += 1
-                if failuresInARow >= failureLimit { break reading }
-                continue reading
+                switch outcome {
+                case .endOfInput:
+                    break reading
+                case .timeout:
+                    if !batcher.pointee.batch.isEmpty || live { flush() }
+                case .frames:
+                    if batcher.pointee.batch.count >= batchSize
+                        || monotonicNanoseconds() - lastFlush >= options.maxBatchDelayNanoseconds
+                    {
+                        flush()
+                    }
+                }
             }
-            switch outcome {
-            case .endOfInput:
-                break reading
-            case .timeout:
-                if !batch.isEmpty || live { flush() }
-            case .frames:
-                if batch.count >= batchSize || monotonicNanoseconds() - lastFlush >= options.maxBatchDelayNanoseconds {
-                    flush()
-                }
+            flush()
+        }
+    }
+
+    /// Publishes the counters of the source and the decoders, once per batch.
+    private func publish(_ batcher: DecodeBatcher) {
+        let sourceStats = source.statistics()
+        state.withLock { state in
+            for index in sourceStats.indices {
+                state.stats[index] = SensorStatistics(
+                    source: sourceStats[index], decode: batcher.decoders[index].counters,
+                    droppedAtEdge: batcher.droppedAtEdge[index])
             }
         }
-        flush()
+    }
+}
+
+/// Decodes frames into the batch being filled: the per-frame half of a ``SourceRunner``.
+struct DecodeBatcher {
+    var decoders: [FrameDecoder]
+    var batch: [Observation] = []
+    var droppedAtEdge: [UInt64]
+    let firstSensor: Int
+    let capacity: Int
+
+    init(decoders: [FrameDecoder], firstSensor: Int, capacity: Int) {
+        self.decoders = decoders
+        self.droppedAtEdge = Array(repeating: 0, count: decoders.count)
+        self.firstSensor = firstSensor
+        self.capacity = capacity
+        batch.reserveCapacity(capacity)
+    }
+
+    @inline(__always)
+    mutating func accept(_ frame: borrowing FrameView) {
+        let index = frame.sourceIndex
+        switch decoders[index].decode(frame.bytes) {
+        case .probeRequest(let probe):
+            batch.append(Observation(
+                sensor: firstSensor &+ index, timestampNanoseconds: frame.timestampNanoseconds,
+                frameNumber: frame.frameNumber, event: .probeRequest(probe)))
+        case .deviceFrame(let device):
+            batch.append(Observation(
+                sensor: firstSensor &+ index, timestampNanoseconds: frame.timestampNanoseconds,
+                frameNumber: frame.frameNumber, event: .deviceFrame(device)))
+        case .otherFrame, .dropped:
+            return
+        }
+    }
+
+    /// Hands the batch on and starts a new one; returns the batch if the channel refused it.
+    mutating func send(to channel: BatchChannel<[Observation]>) -> [Observation]? {
+        guard !batch.isEmpty else { return nil }
+        let full = batch
+        batch = []
+        batch.reserveCapacity(capacity)
+        return channel.send(full) ? nil : full
+    }
+
+    mutating func countDropped(_ refused: [Observation]) {
+        for observation in refused { droppedAtEdge[observation.sensor - firstSensor] += 1 }
     }
 }
 
