@@ -17,6 +17,8 @@ let package = Package(
         .executable(name: "mallgate", targets: ["mallgate"]),
         .library(name: "MallGateDecode", targets: ["MallGateDecode"]),
         .library(name: "MallGateCapture", targets: ["MallGateCapture"]),
+        .library(name: "MallGateVenue", targets: ["MallGateVenue"]),
+        .library(name: "MallGateSimulator", targets: ["MallGateSimulator"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -45,17 +47,30 @@ let package = Package(
         // Stage 2 — decode: radiotap, PPI, Prism/AVS, TZSP, 802.11, IEs, fingerprints. Pure.
         .target(name: "MallGateDecode", swiftSettings: strict),
 
+        // The venue: floors, zones, connections, sensors; validation, IMDF import, SVG plans.
+        // Pure apart from reading files.
+        .target(name: "MallGateVenue", swiftSettings: strict),
+
+        // The simulator: people and phones walking a venue → one pcap per sensor + ground truth.
+        .target(name: "MallGateSimulator", dependencies: ["MallGateVenue", "CPcap"], swiftSettings: strict),
+
         // The command-line tool: one subcommand per user task.
         .executableTarget(
             name: "mallgate",
             dependencies: [
                 "MallGateCapture",
                 "MallGateDecode",
+                "MallGateVenue",
+                "MallGateSimulator",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: strict
         ),
 
+        .testTarget(
+            name: "MallGateSimulatorTests", dependencies: ["MallGateSimulator", "MallGateVenue", "MallGateDecode", "MallGateCapture"],
+            swiftSettings: strict),
+        .testTarget(name: "MallGateVenueTests", dependencies: ["MallGateVenue"], swiftSettings: strict),
         .testTarget(name: "MallGateDecodeTests", dependencies: ["MallGateDecode"], swiftSettings: strict),
         .testTarget(
             name: "MallGateCaptureTests",
