@@ -55,6 +55,8 @@ struct ObservationFormatter {
                 "\"rssi_dbm\":" + (radio.signalDBm.map { String($0) } ?? "null"),
                 "\"chains_dbm\":[" + chains.joined(separator: ",") + "]",
             ]
+            // What the radio wrote is printed as is; a value no receiver can measure is flagged.
+            if radio.hasImplausibleSignal { fields.append("\"rssi_implausible\":true") }
             if let noise = radio.noiseDBm { fields.append("\"noise_dbm\":\(noise)") }
             fields.append("\"freq_mhz\":" + (radio.channelMHz.map { String($0) } ?? "null"))
             fields.append("\"channel\":" + (radio.channel.map { String($0) } ?? "null"))

@@ -111,3 +111,40 @@ struct TsharkConformanceTests {
         }
     }
 }
+
+/// Where tshark prints a dBm no receiver can measure, MallGate agrees on the raw value
+/// (checked above) but does not trust it for localization.
+@Suite(.enabled(if: capturesPresent, "../shared/captures is absent"))
+struct ImplausibleSignalTests {
+    func probes(_ relative: String) throws -> [(frame: UInt64, radio: RadioInfo)] {
+        let source = try PcapFileSource(path: sharedCaptures + "/" + relative, sensor: "x")
+        var decoder = FrameDecoder(linkType: source.linkTypes[0])
+        var out: [(UInt64, RadioInfo)] = []
+        while try source.read(maxFrames: 256, { frame in
+            if case .probeRequest(let probe) = decoder.decode(frame.bytes) { out.append((frame.frameNumber, probe.radio)) }
+        }) != .endOfInput {}
+        return out
+    }
+
+    @Test func aPlusFifteenDBmSignalIsKeptButNotTrusted() throws {
+        // tshark: S21Ultra-M frame 138 has radiotap dBm 15 (see Expectations/README.md).
+        let frame = try #require(try probes("baccichet_probing_patterns/S21Ultra-M_anonymized.pcap").first { $0.frame == 138 })
+        #expect(frame.radio.signalDBm == 15)
+        #expect(frame.radio.plausibleSignalDBm == nil)
+        #expect(frame.radio.hasImplausibleSignal)
+    }
+
+    @Test func zeroDBmFromASnifferIsKeptButNotTrusted() throws {
+        // tshark: all 16 probe requests of zamani_polimi/7.pcap carry radiotap dBm 0.
+        let all = try probes("zamani_polimi/7.pcap")
+        #expect(all.count == 16)
+        #expect(all.allSatisfy { $0.radio.signalDBm == 0 && $0.radio.plausibleSignalDBm == nil })
+    }
+
+    @Test func realSignalsAreTrusted() throws {
+        // tshark: vigo iPad signals span -92...-22 dBm.
+        let all = try probes("vigo_polimi/01_iPadApple_01_filtered.pcap")
+        #expect(all.count == 420)
+        #expect(all.allSatisfy { $0.radio.plausibleSignalDBm == $0.radio.signalDBm })
+    }
+}
