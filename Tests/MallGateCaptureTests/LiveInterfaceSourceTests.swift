@@ -89,7 +89,8 @@ struct LiveInterfaceSourceTests {
         }
     }
 
-    @Test func unprivilegedUserIsToldWhichCapabilitiesToGrant() throws {
+    @Test(.enabled(if: otherUsersCanRunThisBinary(), "the test binary sits in a directory `nobody` cannot enter (e.g. a 0700 temp dir); the injected-failure test above still covers the message"))
+    func unprivilegedUserIsToldWhichCapabilitiesToGrant() throws {
         // Re-run this test binary as `nobody` without capabilities, running only the test below.
         var path = [CChar](repeating: 0, count: 4096)
         let length = readlink("/proc/self/exe", &path, path.count - 1)
@@ -203,4 +204,20 @@ func enterNetworkNamespace(_ name: String) -> Bool {
     guard fd >= 0 else { return false }
     defer { close(fd) }
     return setns(fd, 0x4000_0000 /* CLONE_NEWNET */) == 0
+}
+
+/// Whether `nobody` could execute this test binary: every directory on its path must be
+/// searchable by others (a clone inside a `mktemp -d` directory, mode 0700, is not).
+func otherUsersCanRunThisBinary() -> Bool {
+    var path = [CChar](repeating: 0, count: 4096)
+    let length = readlink("/proc/self/exe", &path, path.count - 1)
+    guard length > 0 else { return false }
+    let binary = String(decoding: path[0..<length].map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    var prefix = ""
+    for component in binary.split(separator: "/").dropLast() {
+        prefix += "/" + component
+        var info = stat()
+        guard stat(prefix, &info) == 0, info.st_mode & S_IXOTH != 0 else { return false }
+    }
+    return true
 }
