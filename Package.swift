@@ -19,6 +19,7 @@ let package = Package(
         .library(name: "MallGateCapture", targets: ["MallGateCapture"]),
         .library(name: "MallGateVenue", targets: ["MallGateVenue"]),
         .library(name: "MallGateSimulator", targets: ["MallGateSimulator"]),
+        .library(name: "MallGateLocalize", targets: ["MallGateLocalize"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -51,6 +52,9 @@ let package = Package(
         // Pure apart from reading files.
         .target(name: "MallGateVenue", swiftSettings: strict),
 
+        // Stage 4 — localize: windows, features, zone models, training, smoothing. Pure.
+        .target(name: "MallGateLocalize", dependencies: ["MallGateVenue"], swiftSettings: strict),
+
         // The simulator: people and phones walking a venue → one pcap per sensor + ground truth.
         .target(name: "MallGateSimulator", dependencies: ["MallGateVenue", "CPcap"], swiftSettings: strict),
 
@@ -62,6 +66,7 @@ let package = Package(
                 "MallGateDecode",
                 "MallGateVenue",
                 "MallGateSimulator",
+                "MallGateLocalize",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: strict
@@ -70,6 +75,7 @@ let package = Package(
         .testTarget(
             name: "MallGateSimulatorTests", dependencies: ["MallGateSimulator", "MallGateVenue", "MallGateDecode", "MallGateCapture"],
             swiftSettings: strict),
+        .testTarget(name: "MallGateLocalizeTests", dependencies: ["MallGateLocalize", "MallGateVenue"], swiftSettings: strict),
         .testTarget(name: "MallGateVenueTests", dependencies: ["MallGateVenue"], swiftSettings: strict),
         .testTarget(name: "MallGateDecodeTests", dependencies: ["MallGateDecode"], swiftSettings: strict),
         .testTarget(
