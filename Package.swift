@@ -86,7 +86,7 @@ let package = Package(
         .testTarget(
             name: "MallGateConformanceTests",
             dependencies: ["MallGateCapture", "MallGateDecode"],
-            exclude: ["Expectations"],
+            exclude: ["Expectations", "Golden"],
             swiftSettings: strict
         ),
     ]

@@ -7,10 +7,10 @@ struct MallGate: AsyncParsableCommand {
         commandName: "mallgate",
         abstract: "Edge agent for shopping malls: from Wi-Fi probe requests to anonymous store visits.",
         discussion: """
-            MallGate listens to the probe requests phones broadcast, through monitor-mode
-            radios, remote sensors or capture files, and works out which stores people visit.
-            Raw MAC addresses never leave memory, except on the screen of `parse`, a
-            debugging tool for installers.
+            MallGate listens to the probe requests phones broadcast, through
+            monitor-mode radios, remote sensors or capture files, and works out
+            which stores people visit. Raw MAC addresses never leave memory,
+            except on the screen of `parse`, a debugging tool for installers.
             """,
         version: "0.1.0 (\(libpcapVersion()))",
         subcommands: [ParseCommand.self]

@@ -16,27 +16,31 @@ struct ParseCommand: AsyncParsableCommand {
         abstract: "Decode probe requests from capture files, streams, radios or TZSP sensors, and print them.",
         discussion: """
             Each SOURCE is one sensor's input, optionally named SENSOR=SOURCE:
-              FILE                a pcap or pcapng file; several files are replayed together
-                                  in timestamp order, as a whole venue heard them
-              -  or  FIFO         a pcap stream, e.g. ssh sensor tcpdump -i mon0 -w - | mallgate parse -
-              iface:NAME          a live radio, put in monitor mode (needs CAP_NET_RAW and
-                                  CAP_NET_ADMIN; only probe requests pass the kernel filter)
-              tzsp:[ADDR:]PORT    TZSP datagrams from remote sniffers (MikroTik and the like)
+              FILE              a pcap or pcapng file; several files are replayed
+                                together in timestamp order, as a venue heard them
+              - or FIFO         a pcap stream, as written by tcpdump -w -
+              iface:NAME        a live radio, put in monitor mode (needs
+                                CAP_NET_RAW and CAP_NET_ADMIN); the kernel filter
+                                passes probe requests only
+              tzsp:[ADDR:]PORT  TZSP datagrams from remote sniffers (MikroTik…)
 
-            One line per frame: sensor, time (UTC), frame number, MAC, randomized flag, RSSI
-            and per-chain RSSI in dBm, channel, sequence number, SSID and IE fingerprint. A
-            summary follows on standard error: frames read, probe requests, other frames,
-            bad FCS, truncated and malformed frames, kernel and edge drops, per sensor.
+            One line per frame: sensor, time (UTC), frame number, MAC, randomized
+            flag, RSSI and per-chain RSSI in dBm, channel, sequence number, SSID
+            and IE fingerprint. A summary follows on standard error: frames read,
+            probe requests, other frames, bad FCS, truncated and malformed
+            frames, kernel and edge drops, per sensor.
 
-            This is a debugging tool: raw MAC addresses appear on screen, nothing is stored.
-            Malformed frames are counted and skipped; a broken or truncated file keeps every
-            frame read before the break, reports where it broke and makes the exit status 1.
+            This is a debugging tool: raw MAC addresses appear on screen and
+            nothing is stored. Malformed frames are counted and skipped. A broken
+            or truncated file keeps every frame read before the break, says
+            where it broke, and makes the exit status 1; a source that cannot be
+            opened makes it 2.
 
             Examples:
               mallgate parse capture.pcapng
               mallgate parse entrance=s1.pcap foodcourt=s2.pcap --format table
-              tcpdump -r big.pcap -w - | mallgate parse - --format csv
-              mallgate parse iface:wlan1 --duration 30
+              ssh sensor tcpdump -i mon0 -w - | mallgate parse -
+              mallgate parse iface:wlan1 --hop 1,6,11 --duration 30
               mallgate parse tzsp:37008 --tzsp-sender 192.0.2.7
             """)
 

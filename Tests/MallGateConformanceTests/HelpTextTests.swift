@@ -1,0 +1,18 @@
+import Testing
+
+/// `--help` is the installer's manual on site: changes to it are deliberate, reviewed here.
+///
+/// After an intended change, regenerate: `.build/debug/mallgate parse --help >
+/// Tests/MallGateConformanceTests/Golden/parse-help.txt` (likewise for the others).
+struct HelpTextTests {
+    @Test(arguments: [
+        (["--help"], "mallgate-help.txt"),
+        (["parse", "--help"], "parse-help.txt"),
+    ])
+    func helpMatchesTheGoldenText(arguments: [String], golden: String) throws {
+        let expected = try #require(readText(packageRoot + "/Tests/MallGateConformanceTests/Golden/" + golden))
+        let run = shell("COLUMNS=80 \(sh(mallgateBinary)) \(arguments.joined(separator: " "))")
+        #expect(run.status == 0)
+        #expect(run.output == expected)
+    }
+}
