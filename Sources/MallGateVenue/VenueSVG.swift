@@ -149,15 +149,29 @@ private struct Renderer {
             text = String(title.prefix(keep)).trimmingTrailingSpaces() + "…"
         }
         let idSize = max(8, size - 2)
-        // With a sensor at the label point, the name goes above and the id below it, clear of the dot.
-        let dy = hasSensorInside ? -12.0 : -2.0
-        let idDy = hasSensorInside ? 22.0 : idSize + 2
+        let category = zone.kind == .store && (h > 60 || vertical) ? zone.category : nil
+        // Lines from the top: name, id, category. With a sensor at the label point the name
+        // and id go above its dot and the category below the sensor's own label.
+        let nameY: Double
+        let idY: Double
+        let categoryY: Double
+        if hasSensorInside && !vertical {
+            nameY = cy - 11 - idSize - 2
+            idY = cy - 9
+            categoryY = cy + 16 + idSize + 3
+        } else {
+            let lines = category == nil ? 2.0 : 3.0
+            let blockHeight = size + (lines - 1) * (idSize + 2)
+            nameY = cy - blockHeight / 2 + size * 0.8
+            idY = nameY + idSize + 2
+            categoryY = idY + idSize + 2
+        }
         let rotate = vertical ? " transform=\"rotate(-90 \(n(cx)) \(n(cy)))\"" : ""
         var out = "<g\(rotate)>"
-        out += "<text x=\"\(n(cx))\" y=\"\(n(cy + dy))\" font-size=\"\(n(size))\" font-weight=\"600\">\(xml(text))</text>"
-        out += "<text x=\"\(n(cx))\" y=\"\(n(cy + dy + idDy))\" font-size=\"\(n(idSize))\" fill=\"#555\">\(xml(zone.id))</text>"
-        if zone.kind == .store, let category = zone.category, h > 60 || vertical {
-            out += "<text x=\"\(n(cx))\" y=\"\(n(cy + dy + idDy + idSize + 2))\" font-size=\"\(n(idSize))\" font-style=\"italic\" fill=\"#666\">\(xml(category))</text>"
+        out += "<text x=\"\(n(cx))\" y=\"\(n(nameY))\" font-size=\"\(n(size))\" font-weight=\"600\">\(xml(text))</text>"
+        out += "<text x=\"\(n(cx))\" y=\"\(n(idY))\" font-size=\"\(n(idSize))\" fill=\"#555\">\(xml(zone.id))</text>"
+        if let category {
+            out += "<text x=\"\(n(cx))\" y=\"\(n(categoryY))\" font-size=\"\(n(idSize))\" font-style=\"italic\" fill=\"#666\">\(xml(category))</text>"
         }
         return out + "</g>\n"
     }
@@ -222,7 +236,7 @@ private struct Renderer {
         var out = "<g class=\"legend\" font-size=\"12\" fill=\"#333\">\n"
         for (name, color) in [("corridor", "#e4e4e4"), ("entrance", "#9fd8a8"), ("lift / escalator / stairs", "#c3b9ea"), ("area", "#efe6cc")] {
             out += "<rect x=\"\(n(x))\" y=\"\(n(y))\" width=\"14\" height=\"12\" fill=\"\(color)\" stroke=\"#555\"/><text x=\"\(n(x + 20))\" y=\"\(n(y + 11))\">\(name)</text>\n"
-            x += 34 + textWidth(name, 12)
+            x += 34 + Double(name.count) * 12 * 0.52
         }
         out += "<line x1=\"\(n(x))\" y1=\"\(n(y + 6))\" x2=\"\(n(x + 16))\" y2=\"\(n(y + 6))\" stroke=\"#7a3b10\" stroke-width=\"5\"/><text x=\"\(n(x + 22))\" y=\"\(n(y + 11))\">door</text>\n"
         x += 70

@@ -263,10 +263,6 @@ enum VenueSummary {
     }
 }
 
-private func printError(_ text: String) {
-    fputs(text, stderr)
-}
-
 /// Writes `text` to `path`; false with errno set when it cannot.
 private func writeText(_ text: String, to path: String) -> Bool {
     guard let file = fopen(path, "w") else { return false }

@@ -116,7 +116,7 @@ def demo_mall():
                 depth = DEPTHS[(store + 7 * level) % len(DEPTHS)]
                 y0, y1 = (Y_NORTH, Y_NORTH + depth) if side == "north" else (Y_SOUTH - depth, Y_SOUTH)
                 zones.append({"id": sid, "kind": "store", "floor": fid, "name": NAMES[fid][store],
-                              "category": CATEGORIES[(store + 5 * level) % len(CATEGORIES)],
+                              "category": CATEGORIES[store],
                               "polygon": rect(x, y0, x + width, y1)})
                 door_x = x + width / 2
                 if abs((door_x - X0) / SEGMENT - round((door_x - X0) / SEGMENT)) < 0.1:
