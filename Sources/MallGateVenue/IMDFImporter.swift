@@ -238,8 +238,9 @@ private struct Importer {
         // Units → zones.
         var zones: [Zone] = []
         var zoneOfUnit: [String: Int] = [:]
-        var usedIDs = Set(floors.map(\.id))
-        for unit in units {
+        let kept = units.filter { Importer.kind(category: $0.category, occupied: occupantOfUnit[$0.id] != nil) != nil }
+        let ids = Importer.shortIDs(kept.map(\.id), reserved: Set(floors.map(\.id)))
+        for (unit, zoneID) in zip(kept, ids) {
             guard let levelID = unit.property("level_id")?.string, let floor = floorOfLevel[levelID] else {
                 throw unit.error("its level_id names no level in level.geojson")
             }
@@ -249,7 +250,7 @@ private struct Importer {
             let zoneName = occupant?.label("name") ?? unit.label("name") ?? unit.category
             let category = kind == .store ? (occupant?.category ?? unit.category) : nil
             zoneOfUnit[unit.id] = zones.count
-            zones.append(Zone(id: Importer.shortID(unit.id, used: &usedIDs), kind: kind, floor: floor, name: zoneName, category: category, polygon: polygon))
+            zones.append(Zone(id: zoneID, kind: kind, floor: floor, name: zoneName, category: category, polygon: polygon))
         }
 
         // Openings → doors (a store and what it opens onto) or open connections; an opening
@@ -333,24 +334,27 @@ private struct Importer {
         }
     }
 
-    /// `u-` and the first 8 characters of the IMDF id (longer if that is taken), so ids stay
-    /// readable on plans and still lead back to the source feature.
-    static func shortID(_ imdfID: String, used: inout Set<String>) -> String {
-        let clean = String(imdfID.unicodeScalars.filter { $0.isASCII && ($0.properties.isAlphabetic || ("0"..."9").contains($0) || $0 == "-") })
+    /// `u-` and the first characters of the IMDF id: 8, or as many more as make every unit's
+    /// prefix unique, the same length for all. Ids stay short on plans, lead back to the
+    /// source feature, and stay the same when an updated archive is imported again.
+    static func shortIDs(_ imdfIDs: [String], reserved: Set<String>) -> [String] {
+        let clean = imdfIDs.map {
+            String($0.unicodeScalars.filter { $0.isASCII && ($0.properties.isAlphabetic || ("0"..."9").contains($0) || $0 == "-") })
+        }
+        let longest = clean.map(\.count).max() ?? 0
         var length = 8
-        while true {
-            let candidate = "u-" + String(clean.prefix(length))
-            if !used.contains(candidate) || length >= clean.count {
-                var id = candidate
-                var k = 2
-                while used.contains(id) {
-                    id = candidate + "-\(k)"
-                    k += 1
-                }
-                used.insert(id)
-                return id
+        while length < longest && Set(clean.map { $0.prefix(length) }).count < clean.count { length += 4 }
+        var used = reserved
+        return clean.map { id in
+            let base = "u-" + String(id.prefix(length))
+            var candidate = base
+            var k = 2
+            while used.contains(candidate) {
+                candidate = base + "-\(k)"
+                k += 1
             }
-            length += 4
+            used.insert(candidate)
+            return candidate
         }
     }
 
