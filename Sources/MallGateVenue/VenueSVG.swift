@@ -15,11 +15,11 @@ public enum VenueSVG {
     static let categoryColors: [String: String] = [
         "fashion": "#f4a6a6", "clothing": "#f4a6a6", "shoes": "#f7c59f", "electronics": "#9ec5f4",
         "food": "#f9d77e", "restaurant": "#f9d77e", "cafe": "#e8c39e", "beauty": "#f5b8de",
-        "sports": "#a8dcb0", "books": "#c9b8f0", "toys": "#ffe08a", "home": "#d6c7a1",
+        "sports": "#a8dcb0", "books": "#a9bcd0", "toys": "#ffe08a", "home": "#d6c7a1",
         "jewelry": "#e6d36f", "pharmacy": "#a6e3e0", "grocery": "#b8e08a", "services": "#c4cbd4",
         "gifts": "#f0b5c8",
     ]
-    static let extraPalette = ["#f2b880", "#a3d9c9", "#d4a5e6", "#f7e39c", "#9fd3f0", "#e6a7a7", "#b5d99c", "#d9c2a7"]
+    static let extraPalette = ["#f2b880", "#a3d9c9", "#e8b4a0", "#f7e39c", "#9fd3f0", "#e6a7a7", "#b5d99c", "#d9c2a7"]
     static let channelColors: [Int: String] = [1: "#d62728", 6: "#2ca02c", 11: "#1f5fd6"]
 
     static func storeColor(_ category: String?) -> String {
@@ -140,7 +140,8 @@ private struct Renderer {
         let title = zone.kind == .store ? zone.name : zone.name.isEmpty ? zone.kind.rawValue : zone.name
         let vertical = textWidth(title, 11) > w && h > w * 1.3
         let room = vertical ? h : w
-        var size = 12.0
+        // Larger type on small plans drawn at a large scale; never below 8 px.
+        var size = min(18, max(12, scale * 0.5))
         while size > 8 && textWidth(title, size) > room { size -= 0.5 }
         var text = title
         var keep = title.count
