@@ -141,7 +141,7 @@ private struct Renderer {
         let vertical = textWidth(title, 11) > w && h > w * 1.3
         let room = vertical ? h : w
         // Larger type on small plans drawn at a large scale; never below 8 px.
-        var size = min(18, max(12, scale * 0.5))
+        var size = min(18, max(12, scale * 0.75))
         while size > 8 && textWidth(title, size) > room { size -= 0.5 }
         var text = title
         var keep = title.count

@@ -19,7 +19,7 @@ struct VenueCommand: ParsableCommand {
             Examples:
               mallgate venue validate firmware-configs/venues/demo-mall.json
               mallgate venue show firmware-configs/venues/demo-mall.json --svg-dir plans/
-              mallgate venue import-imdf mall-imdf.zip --id westfield-north --output venue.json
+              mallgate venue import-imdf mall.zip --id north-mall --output venue.json
               mallgate venue format venue.json --in-place
             """,
         subcommands: [Validate.self, Show.self, ImportIMDF.self, Format.self]
@@ -150,7 +150,7 @@ struct VenueCommand: ParsableCommand {
                 methods are refused with a hint to unzip first.
 
                 Examples:
-                  mallgate venue import-imdf mall-imdf.zip --id westfield-north --output venue.json
+                  mallgate venue import-imdf mall.zip --id north-mall --output venue.json
                   mallgate venue import-imdf ./imdf-folder --id westfield-north --output venue.json
                 """)
 
