@@ -177,11 +177,13 @@ private struct Renderer {
         return out + "</g>\n"
     }
 
-    /// Each door as a thick mark along the wall it sits on, `width` long (1.5 m when unset).
+    /// Each door as a thick mark along the wall it sits on, `width` long (1.5 m when unset);
+    /// open connections as dashed marks the same way.
     func doors() -> String {
         let byID = Dictionary(zones.map { ($0.id, $0) }, uniquingKeysWith: { a, _ in a })
         var out = "<g class=\"doors\" stroke=\"#7a3b10\" stroke-width=\"5\" stroke-linecap=\"butt\">\n"
-        for c in venue.connections where c.kind == .door {
+        var openings = "<g class=\"openings\" stroke=\"#8a8a8a\" stroke-width=\"2\" stroke-dasharray=\"4 3\">\n"
+        for c in venue.connections where c.kind != .vertical {
             guard let at = c.at, let zone = byID[c.from] ?? byID[c.to] else { continue }
             // Direction of the nearest wall of the zone the door belongs to.
             var best: (Point, Point)?
@@ -199,9 +201,12 @@ private struct Renderer {
             let u = Point((b.x - a.x) / length, (b.y - a.y) / length)
             let (x1, y1) = px(at - u * half)
             let (x2, y2) = px(at + u * half)
-            out += "<line x1=\"\(n(x1))\" y1=\"\(n(y1))\" x2=\"\(n(x2))\" y2=\"\(n(y2))\"><title>door \(xml(c.from)) ↔ \(xml(c.to))</title></line>\n"
+            let mark = "<line x1=\"\(n(x1))\" y1=\"\(n(y1))\" x2=\"\(n(x2))\" y2=\"\(n(y2))\"><title>\(c.kind.rawValue) \(xml(c.from)) ↔ \(xml(c.to))</title></line>\n"
+            if c.kind == .door { out += mark } else { openings += mark }
         }
-        return out + "</g>\n"
+        // Open boundaries under the doors: dashed grey, so a missing link between two corridor
+        // segments shows as a solid wall.
+        return openings + "</g>\n" + out + "</g>\n"
     }
 
     func sensorMarks() -> String {
@@ -240,6 +245,8 @@ private struct Renderer {
             x += 34 + Double(name.count) * 12 * 0.52
         }
         out += "<line x1=\"\(n(x))\" y1=\"\(n(y + 6))\" x2=\"\(n(x + 16))\" y2=\"\(n(y + 6))\" stroke=\"#7a3b10\" stroke-width=\"5\"/><text x=\"\(n(x + 22))\" y=\"\(n(y + 11))\">door</text>\n"
+        x += 70
+        out += "<line x1=\"\(n(x))\" y1=\"\(n(y + 6))\" x2=\"\(n(x + 16))\" y2=\"\(n(y + 6))\" stroke=\"#8a8a8a\" stroke-width=\"2\" stroke-dasharray=\"4 3\"/><text x=\"\(n(x + 22))\" y=\"\(n(y + 11))\">open</text>\n"
         x += 70
         for (channel, color) in VenueSVG.channelColors.sorted(by: { $0.key < $1.key }) {
             out += "<circle cx=\"\(n(x + 6))\" cy=\"\(n(y + 6))\" r=\"5\" fill=\"\(color)\"/><text x=\"\(n(x + 16))\" y=\"\(n(y + 11))\">sensor ch \(channel)</text>\n"

@@ -52,6 +52,8 @@ func importsTheFixture(_ name: String) throws {
 
     // Short ids from the IMDF ids: "u-" and their first 8 characters.
     #expect(coffee.id == "u-9287988a")
+    // What the importer writes reads back equal.
+    #expect(try VenueFile.decode(VenueFile.encode(venue)) == venue)
     // Only the expected warning: no sensors yet.
     #expect(VenueValidator.validate(venue).map(\.code) == [.noSensors])
 }
