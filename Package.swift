@@ -34,6 +34,9 @@ let package = Package(
             providers: [.apt(["libpcap-dev"]), .brew(["libpcap"])]
         ),
 
+        // zlib, from the system (Debian: zlib1g-dev): inflates IMDF .zip archives.
+        .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"]), .brew(["zlib"])]),
+
         // Stage 1 — capture: pcap files, streams, live radios, TZSP; channel control. I/O edge.
         .target(
             name: "MallGateCapture",
@@ -50,7 +53,7 @@ let package = Package(
 
         // The venue: floors, zones, connections, sensors; validation, IMDF import, SVG plans.
         // Pure apart from reading files.
-        .target(name: "MallGateVenue", swiftSettings: strict),
+        .target(name: "MallGateVenue", dependencies: ["CZlib"], swiftSettings: strict),
 
         // Stage 4 — localize: windows, features, zone models, training, smoothing. Pure.
         .target(name: "MallGateLocalize", dependencies: ["MallGateVenue"], swiftSettings: strict),
@@ -76,7 +79,7 @@ let package = Package(
             name: "MallGateSimulatorTests", dependencies: ["MallGateSimulator", "MallGateVenue", "MallGateDecode", "MallGateCapture"],
             swiftSettings: strict),
         .testTarget(name: "MallGateLocalizeTests", dependencies: ["MallGateLocalize", "MallGateVenue"], swiftSettings: strict),
-        .testTarget(name: "MallGateVenueTests", dependencies: ["MallGateVenue"], swiftSettings: strict),
+        .testTarget(name: "MallGateVenueTests", dependencies: ["MallGateVenue"], exclude: ["Fixtures"], swiftSettings: strict),
         .testTarget(name: "MallGateDecodeTests", dependencies: ["MallGateDecode"], swiftSettings: strict),
         .testTarget(
             name: "MallGateCaptureTests",

@@ -2,13 +2,14 @@
 # Installs the Debian packages MallGate builds, runs and tests with.
 # Idempotent: packages already present are not touched. Needs root (or sudo).
 #   libpcap-dev      capture (the CPcap system library)
+#   zlib1g-dev       IMDF .zip import (the CZlib system library)
 #   libsqlite3-dev   the on-gateway buffer (GRDB on the system SQLite)
 #   tshark, tcpdump  reference peers for the conformance tests and benchmarks
 #   iw, iproute2     channel control; network namespaces in the live-path tests
 #   python3          capture generators used by the demo and the benchmarks
 set -euo pipefail
 
-packages=(libpcap-dev libsqlite3-dev tshark tcpdump iw iproute2 python3)
+packages=(libpcap-dev zlib1g-dev libsqlite3-dev tshark tcpdump iw iproute2 python3)
 missing=()
 for p in "${packages[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -8,6 +8,7 @@ struct HelpTextTests {
     @Test(arguments: [
         (["--help"], "mallgate-help.txt"),
         (["parse", "--help"], "parse-help.txt"),
+        (["venue", "--help"], "venue-help.txt"),
     ])
     func helpMatchesTheGoldenText(arguments: [String], golden: String) throws {
         let expected = try #require(readText(packageRoot + "/Tests/MallGateConformanceTests/Golden/" + golden))
