@@ -80,6 +80,26 @@ public final class BatchChannel<Element: Sendable>: Sendable, AsyncSequence {
         }
     }
 
+    /// Ends the sequence at once, dropping queued batches and releasing blocked senders.
+    ///
+    /// For a consumer that stops iterating (shutdown, an error): without it a replay
+    /// thread waiting for room would wait forever.
+    public func cancel() {
+        let (waiter, queued): (CheckedContinuation<Element?, Never>?, Int) = state.withLock { s in
+            s.finished = true
+            let queued = s.items.count - s.head
+            s.items.removeAll()
+            s.head = 0
+            defer { s.waiter = nil }
+            return (s.waiter, queued)
+        }
+        // Give back the places of the dropped batches; every sender blocked in `wait`
+        // then wakes, finds the channel finished, and returns its place in turn.
+        for _ in 0..<queued { space.signal() }
+        space.signal()
+        waiter?.resume(returning: nil)
+    }
+
     /// Ends the sequence once the queued batches are consumed.
     public func finish() {
         let waiter: CheckedContinuation<Element?, Never>? = state.withLock { s in

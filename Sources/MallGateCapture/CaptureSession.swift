@@ -71,6 +71,14 @@ public final class CaptureSession: Sendable {
         for runner in runners { runner.source.interrupt() }
     }
 
+    /// Stops at once: sources are interrupted and batches not yet consumed are dropped.
+    ///
+    /// For a consumer that will not read to the end; ``stop()`` is the graceful one.
+    public func cancel() {
+        stop()
+        channel.cancel()
+    }
+
     /// Per-sensor counters (same order as ``sensors``), as of the last batch each source flushed.
     public func statistics() -> [SensorStatistics] {
         runners.flatMap { $0.snapshot() }

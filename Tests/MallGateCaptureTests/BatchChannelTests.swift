@@ -48,4 +48,25 @@ import Testing
         #expect(await first == "batch")
         #expect(channel.send("again"))  // the place was handed back when the consumer took it directly
     }
+
+    @Test func cancelReleasesASenderBlockedOnAFullChannel() async {
+        let channel = BatchChannel<Int>(capacity: 1, policy: .wait)
+        #expect(channel.send(1))
+        let released = DispatchSemaphore(value: 0)
+        let result = SendResult()
+        DispatchQueue.global().async {
+            result.value = channel.send(2)  // blocks: the channel is full and nobody reads
+            released.signal()
+        }
+        try? await Task.sleep(for: .milliseconds(20))
+        channel.cancel()
+        #expect(released.wait(timeout: .now() + 5) == .success, "the blocked sender was not released")
+        #expect(result.value == false)
+        var iterator = channel.makeAsyncIterator()
+        #expect(await iterator.next() == nil)  // queued batches are dropped by cancel
+    }
+}
+
+final class SendResult: @unchecked Sendable {
+    var value: Bool?
 }
