@@ -1,4 +1,4 @@
-public import MallGateVenue
+internal import MallGateVenue
 
 /// Who is in the venue during a simulation.
 public enum Role: String, Sendable {

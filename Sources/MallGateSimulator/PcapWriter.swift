@@ -35,7 +35,7 @@ struct PcapWriter: ~Copyable {
     deinit { fclose(file) }
 
     /// Appends one record; `frame` holds the whole frame (radiotap header onward).
-    mutating func write(microseconds: Int64, frame: borrowing [UInt8]) throws(SimulationError) {
+    mutating func write(microseconds: Int64, frame: [UInt8]) throws(SimulationError) {
         append32(UInt32(truncatingIfNeeded: microseconds / 1_000_000))
         append32(UInt32(truncatingIfNeeded: microseconds % 1_000_000))
         append32(UInt32(frame.count))

@@ -1,4 +1,4 @@
-public import MallGateVenue
+internal import MallGateVenue
 
 /// One scan of one phone: probe requests over the model's channels, a few per channel,
 /// a few milliseconds apart, all from one MAC with consecutive sequence numbers.

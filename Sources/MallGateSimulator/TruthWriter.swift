@@ -1,4 +1,4 @@
-public import MallGateVenue
+internal import MallGateVenue
 
 /// Writes the ground truth next to the captures: positions, visits, MACs, devices,
 /// calibration labels and the summary (formats in docs/simulator.md).
