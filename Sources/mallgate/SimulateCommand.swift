@@ -1,0 +1,152 @@
+import ArgumentParser
+import FoundationEssentials
+import MallGateSimulator
+import MallGateVenue
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// `mallgate simulate`: people and phones in a venue → one pcap per sensor plus ground truth.
+struct SimulateCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "simulate",
+        abstract: "Simulate visitors with phones in a venue: one pcap per sensor, plus the ground truth.",
+        discussion: """
+            Visitors enter at the venue's entrances, walk its corridors at walking speed, visit
+            a few stores (dwelling minutes, moving around inside), pass others by, ride the
+            escalators and leave; some only walk through, a few staff stay in one store all
+            along. Their phones send probe request bursts over the 2.4 GHz channels, seconds
+            apart with the screen on and minutes apart when idle; most randomize their MAC
+            with every scan. Each sensor hears what its channel plan and the building's radio
+            (path loss, walls, shopfronts, floor slabs, shadowing, fading) let it hear.
+
+            Written into DIR:
+              SENSOR.pcap          one classic pcap per sensor (radiotap + 802.11, with FCS)
+              truth-positions.csv  device,time,floor,zone,place,near_store,x,y (every 5 s)
+              truth-visits.csv     device,role,store,enter,exit,complete,probing
+              truth-macs.csv       device,mac,first_seen,last_seen,model,randomized,frames_sent,frames_heard
+              truth-devices.csv    device,role,model,wifi,randomizes,tx_offset_db,arrive,leave,heard
+              labels.csv           mac,start,end,zone: the calibration technician's labels
+              summary.json         what the simulator wrote, counted by itself
+
+            The same venue, seed and options always give byte-identical files: there is no
+            wall clock and no system randomness in a run. The capture lasts --duration, or
+            longer when the calibration walk needs longer. docs/simulator.md describes the model.
+
+            Examples:
+              mallgate simulate --venue firmware-configs/venues/demo-mall.json --out sim
+              mallgate simulate --venue small-arcade.json --out sim --duration 30m --visitors 200 --seed 7
+              mallgate simulate --venue demo-mall.json --out calib --visitors 0 --staff 0 --report
+            """)
+
+    @Option(help: ArgumentHelp("The venue layout (JSON, docs/venue-format.md).", valueName: "file"))
+    var venue: String
+
+    @Option(help: ArgumentHelp("Directory to write captures and truth into (created if missing).", valueName: "dir"))
+    var out: String
+
+    @Option(help: "Seed for every random choice; the same seed gives the same files.")
+    var seed: UInt64 = 1
+
+    @Option(help: ArgumentHelp("Simulated time: 90s, 30m, 1h, 1h30m or plain seconds.", valueName: "duration"))
+    var duration: String = "1h"
+
+    @Option(help: "Visitors arriving over the duration.")
+    var visitors: Int = 1000
+
+    @Option(help: "Staff, each in one store for the whole run.")
+    var staff: Int = 10
+
+    @Option(help: ArgumentHelp("When the capture starts, RFC 3339 (UTC or with an offset).", valueName: "time"))
+    var start: String = "2026-11-29T10:00:00Z"
+
+    @Flag(inversion: .prefixedNo, help: "Walk a technician's calibration phone through every zone and write labels.csv.")
+    var calibrationWalk = true
+
+    @Option(name: .customLong("truth-interval"), help: "Seconds between rows of truth-positions.csv.")
+    var truthInterval: Double = 5
+
+    @Flag(help: "Print the sanity table (RSSI by distance, frames per sensor, MACs vs devices) as Markdown.")
+    var report = false
+
+    func validate() throws {
+        guard Self.seconds(duration) != nil else {
+            throw ValidationError("--duration \(duration): write e.g. 90s, 30m, 1h, 1h30m or a number of seconds")
+        }
+        guard Instant(rfc3339: start) != nil else {
+            throw ValidationError("--start \(start): write an RFC 3339 time such as 2026-11-29T10:00:00Z")
+        }
+        guard visitors >= 0, staff >= 0 else { throw ValidationError("--visitors and --staff cannot be negative") }
+        guard truthInterval > 0 else { throw ValidationError("--truth-interval must be positive") }
+    }
+
+    /// Parses `90s`, `30m`, `1h`, `1h30m`, `2h15m10s` or plain seconds.
+    static func seconds(_ text: String) -> Double? {
+        if let plain = Double(text), plain > 0 { return plain }
+        var total = 0.0
+        var number = ""
+        var sawUnit = false
+        for ch in text {
+            if ch.isNumber || ch == "." {
+                number.append(ch)
+            } else {
+                guard let v = Double(number) else { return nil }
+                switch ch {
+                case "h": total += v * 3600
+                case "m": total += v * 60
+                case "s": total += v
+                default: return nil
+                }
+                number = ""
+                sawUnit = true
+            }
+        }
+        guard number.isEmpty, sawUnit, total > 0 else { return nil }
+        return total
+    }
+
+    func run() throws {
+        let layout = try loadVenue(venue)
+        let configuration = SimulationConfiguration(
+            seed: seed, start: Instant(rfc3339: start)!, duration: Self.seconds(duration)!, visitors: visitors, staff: staff,
+            calibrationWalk: calibrationWalk, truthInterval: truthInterval)
+        let summary: SimulationSummary
+        do {
+            let simulation = try Simulation(venue: layout, configuration: configuration)
+            summary = try simulation.run(writingTo: out)
+        } catch {
+            throw ValidationError("\(venue): \(error)")
+        }
+        var text = "simulated \(layout.id): \(summary.visitors) visitors, \(summary.staff) staff"
+        text += summary.technicians > 0 ? ", calibration walk (\(summary.labels) labelled spots)" : ""
+        text += ", \(Int(summary.simulatedSeconds)) s from \(summary.start.rfc3339())\n"
+        text += "devices probing \(summary.probingDevices), heard \(summary.devicesHeard); MACs used \(summary.macs), heard \(summary.macsHeard) (\(summary.randomizedMACsHeard) randomized)\n"
+        text += "probe requests sent \(summary.framesSent), written \(summary.probeRequestsWritten) across \(summary.sensors.count) sensors\n"
+        text += "wrote:\n"
+        for s in summary.sensors {
+            text += "  \(s.file)  \(s.probeRequests) probe requests, \(s.bytes) bytes\n"
+        }
+        for f in summary.files.dropFirst(summary.sensors.count) { text += "  \(f)\n" }
+        print(text, terminator: "")
+        if report { print("\n" + summary.report(), terminator: "") }
+    }
+
+    private func loadVenue(_ path: String) throws -> Venue {
+        guard let file = fopen(path, "rb") else {
+            throw ValidationError("cannot open venue file \(path): \(String(cString: strerror(errno)))")
+        }
+        defer { fclose(file) }
+        var bytes: [UInt8] = []
+        var buffer = [UInt8](repeating: 0, count: 1 << 16)
+        while true {
+            let n = fread(&buffer, 1, buffer.count, file)
+            if n <= 0 { break }
+            bytes += buffer[0..<n]
+        }
+        do {
+            return try JSONDecoder().decode(Venue.self, from: Data(bytes))
+        } catch {
+            throw ValidationError("\(path) is not a venue layout: \(error); run 'mallgate venue validate \(path)'")
+        }
+    }
+}
