@@ -274,3 +274,59 @@ public struct RadioEnvironment: Codable, Sendable, Equatable {
         self.sensitivityDBm = sensitivityDBm
     }
 }
+
+// MARK: - Decoding with defaults
+
+// Keys documented as optional in docs/venue-format.md fall back to these defaults, so a
+// hand-written file states only what differs; the writer always writes every key.
+
+extension Venue {
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        formatVersion = try c.decode(Int.self, forKey: .formatVersion)
+        id = try c.decode(String.self, forKey: .id)
+        name = try c.decode(String.self, forKey: .name)
+        origin = try c.decodeIfPresent(GeoReference.self, forKey: .origin)
+        floors = try c.decode([Floor].self, forKey: .floors)
+        zones = try c.decode([Zone].self, forKey: .zones)
+        connections = try c.decodeIfPresent([Connection].self, forKey: .connections) ?? []
+        sensors = try c.decodeIfPresent([Sensor].self, forKey: .sensors) ?? []
+        radio = try c.decodeIfPresent(RadioEnvironment.self, forKey: .radio) ?? RadioEnvironment()
+    }
+}
+
+extension GeoReference {
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        latitude = try c.decode(Double.self, forKey: .latitude)
+        longitude = try c.decode(Double.self, forKey: .longitude)
+        bearing = try c.decodeIfPresent(Double.self, forKey: .bearing) ?? 0
+    }
+}
+
+extension Sensor {
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        id = try c.decode(String.self, forKey: .id)
+        floor = try c.decode(String.self, forKey: .floor)
+        position = try c.decode(Point.self, forKey: .position)
+        height = try c.decodeIfPresent(Double.self, forKey: .height) ?? 3
+        channels = try c.decode(SensorChannels.self, forKey: .channels)
+        input = try c.decodeIfPresent(SensorInput.self, forKey: .input)
+        rssiOffset = try c.decodeIfPresent(Double.self, forKey: .rssiOffset) ?? 0
+    }
+}
+
+extension RadioEnvironment {
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        let d = RadioEnvironment()
+        referencePowerDBm = try c.decodeIfPresent(Double.self, forKey: .referencePowerDBm) ?? d.referencePowerDBm
+        pathLossExponent = try c.decodeIfPresent(Double.self, forKey: .pathLossExponent) ?? d.pathLossExponent
+        shopfrontLossDB = try c.decodeIfPresent(Double.self, forKey: .shopfrontLossDB) ?? d.shopfrontLossDB
+        wallLossDB = try c.decodeIfPresent(Double.self, forKey: .wallLossDB) ?? d.wallLossDB
+        floorLossDB = try c.decodeIfPresent(Double.self, forKey: .floorLossDB) ?? d.floorLossDB
+        shadowingSigmaDB = try c.decodeIfPresent(Double.self, forKey: .shadowingSigmaDB) ?? d.shadowingSigmaDB
+        sensitivityDBm = try c.decodeIfPresent(Double.self, forKey: .sensitivityDBm) ?? d.sensitivityDBm
+    }
+}
