@@ -1,10 +1,6 @@
 import ArgumentParser
-import FoundationEssentials
 import MallGateSimulator
 import MallGateVenue
-#if canImport(Glibc)
-import Glibc
-#endif
 
 /// `mallgate simulate`: people and phones in a venue → one pcap per sensor plus ground truth.
 struct SimulateCommand: ParsableCommand {
@@ -132,21 +128,10 @@ struct SimulateCommand: ParsableCommand {
     }
 
     private func loadVenue(_ path: String) throws -> Venue {
-        guard let file = fopen(path, "rb") else {
-            throw ValidationError("cannot open venue file \(path): \(String(cString: strerror(errno)))")
-        }
-        defer { fclose(file) }
-        var bytes: [UInt8] = []
-        var buffer = [UInt8](repeating: 0, count: 1 << 16)
-        while true {
-            let n = fread(&buffer, 1, buffer.count, file)
-            if n <= 0 { break }
-            bytes += buffer[0..<n]
-        }
         do {
-            return try JSONDecoder().decode(Venue.self, from: Data(bytes))
+            return try VenueFile.load(path: path)
         } catch {
-            throw ValidationError("\(path) is not a venue layout: \(error); run 'mallgate venue validate \(path)'")
+            throw ValidationError("\(error)\nRun 'mallgate venue validate \(path)' for every problem in the file.")
         }
     }
 }
