@@ -12,19 +12,17 @@ func rect(_ x0: Double, _ y0: Double, _ x1: Double, _ y1: Double) -> Polygon {
     Polygon([Point(x0, y0), Point(x1, y0), Point(x1, y1), Point(x0, y1)])
 }
 
-/// A two-floor arcade built in code (independent of the venue files):
+/// A two-floor arcade built in code (independent of the venue files). Both floors alike:
 ///
-///     floor L0 (elevation 0)                     floor L1 (elevation 5), same shape
-///     y 16 ┌──────┬──────┬──────┐                 stores B1 B2 B3 / B4 B5 B6
-///          │  A1  │  A2  │  A3  │   stores 10×10
-///     y 6  ├──────┴──────┴──────┤ ┌─┐
-///          │   corridor C0a | C0b   │ E-east entrance (x 30–34)
-///     y 0  └────────────────────┘ └─┘
-///          x 0    10     20     30
-///     west entrance x −4–0; escalator zone X0 at x 14–16, y 0–2 inside corridor's south edge? (no: below)
+///     y 16 ┌────────┬────────┬────────┐
+///          │ A1/B1  │ A2/B2  │ A3/B3  │   stores 10 × 10 m, one door each at (x0 + 5, 6)
+///     y 6  ├──door──┴──door──┴──door──┤
+///     EW   │  C·a (x 0–15) │ C·b (15–30) │  EE      corridor segments, entrances (L0 only)
+///     y 0  └──────┬──────────┬──────────┘
+///                 │ X· 12–18 │  escalator zone (y −3–0), X0 ↔ X1 vertical, 20 s
 ///
-/// Corridor L0 is two segments (x 0–15 and 15–30); each store has one door at the
-/// middle of its south wall. An escalator (x 12–18, y −3–0) links L0 and L1.
+/// Sensors: one per store (channels 1/6/11), a hopping one in each west corridor segment,
+/// a fixed channel-6 one with −3 dB RSSI offset in each east segment. Floor L1 at 5 m.
 func arcade(sensorsPerStore: Bool = true) -> Venue {
     var zones: [Zone] = []
     var connections: [Connection] = []
