@@ -58,9 +58,25 @@ public struct PropagationModel: Sendable {
         let box = BoundingBox(points: [from, to])
         var loss = 0.0
         for piece in map.walls[floor] where piece.box.intersects(box) {
-            if segmentsIntersect(from, to, piece.a, piece.b) { loss += piece.loss }
+            if PropagationModel.crosses(from, to, piece.a, piece.b) { loss += piece.loss }
         }
         return loss
+    }
+
+    /// Whether the segment `p`–`q` passes through the wall piece `a`–`b`, counting the
+    /// piece half-open (`a` included, `b` not): a line through the point where two pieces
+    /// or two edges of a store meet crosses one of them, not both. Running along a wall
+    /// (collinear) is not crossing it.
+    @inline(__always)
+    static func crosses(_ p: Point, _ q: Point, _ a: Point, _ b: Point) -> Bool {
+        let rx = q.x - p.x, ry = q.y - p.y
+        let sx = b.x - a.x, sy = b.y - a.y
+        let denominator = rx * sy - ry * sx
+        if abs(denominator) < 1e-12 { return false }
+        let wx = a.x - p.x, wy = a.y - p.y
+        let t = (wx * sy - wy * sx) / denominator  // along p–q
+        let u = (wx * ry - wy * rx) / denominator  // along a–b
+        return t >= 0 && t <= 1 && u >= 0 && u < 1
     }
 
     /// Floor slabs between two floors: the floor surfaces above the lower one, up to and

@@ -67,9 +67,9 @@ public struct Simulation: Sendable {
         let frozenBursts = bursts
         let this = self
         let work: @Sendable (Int) -> Void = { s in
-            let path = directory + "/" + Simulation.fileName(sensor: sensors[s].id)
+            let name = Simulation.fileName(sensor: sensors[s].id)
             slots.set(s, Result { () throws(SimulationError) -> SensorPass in
-                try this.runSensor(s, bursts: frozenBursts, table: table, path: path)
+                try this.runSensor(s, bursts: frozenBursts, table: table, path: directory + "/" + name, name: name)
             })
         }
         if configuration.parallel { concurrentPerform(iterations: sensors.count, work) } else { (0..<sensors.count).forEach(work) }
@@ -95,6 +95,7 @@ public struct Simulation: Sendable {
     /// What one sensor heard, in time order, written to `path`.
     struct SensorPass: Sendable {
         var sensor: Int
+        /// The file name, relative to the output directory.
         var file: String
         var frames: Int
         var bytes: Int
@@ -168,7 +169,7 @@ public struct Simulation: Sendable {
         return out
     }
 
-    private func runSensor(_ s: Int, bursts: [ProbeBurst], table: StaticLossTable, path: String) throws(SimulationError) -> SensorPass {
+    private func runSensor(_ s: Int, bursts: [ProbeBurst], table: StaticLossTable, path: String, name: String) throws(SimulationError) -> SensorPass {
         let heard = hear(sensor: s, bursts: bursts, table: table)
         let sensor = venue.sensors[s]
         let models = configuration.phones.models
@@ -178,7 +179,7 @@ public struct Simulation: Sendable {
         let tsfBase = SimulationRandom.hash(configuration.seed, 0x75F, UInt64(s)) & 0xFF_FFFF_FFFF
         let start = configuration.start.microseconds
         var pass = SensorPass(
-            sensor: s, file: path, frames: 0, bytes: 0, rssiSum: 0, rssiMin: 0, rssiMax: -128, heardBursts: [],
+            sensor: s, file: name, frames: 0, bytes: 0, rssiSum: 0, rssiMin: 0, rssiMax: -128, heardBursts: [],
             histogram: [[UInt32]](repeating: [UInt32](repeating: 0, count: 129), count: Simulation.distanceBins.count + 1))
         pass.heardBursts.reserveCapacity(heard.count)
         let wildcard: [UInt8] = []
@@ -211,7 +212,7 @@ public struct Simulation: Sendable {
             pass.histogram[bin][Int(f.signal) + 128] += 1
         }
         try writer.flush()
-        pass.bytes = writer.bytesWritten + 24 * 0
+        pass.bytes = writer.bytesWritten
         try writer.close()
         return pass
     }

@@ -6,6 +6,7 @@ public struct SimulationSummary: Sendable {
 
     public struct Sensor: Sendable {
         public var id: String
+        /// The capture's file name in the output directory.
         public var file: String
         public var channels: [Int]
         /// Probe requests written (every record in the file is one).
@@ -49,6 +50,7 @@ public struct SimulationSummary: Sendable {
     public var positionRows = 0
     public var labels = 0
     public var rssiByDistance: [DistanceRow] = []
+    /// Every file written, with the output directory.
     public var files: [String] = []
 
     public var probeRequestsWritten: Int { sensors.reduce(0) { $0 + $1.probeRequests } }

@@ -153,7 +153,7 @@ struct TruthWriter {
             summary.rssiByDistance.append(.init(label: label, frames: total, medianDBm: median,
                                                 lowerQuartileDBm: quartiles?.0, upperQuartileDBm: quartiles?.1))
         }
-        summary.files = passes.map(\.file) + ["truth-positions.csv", "truth-visits.csv", "truth-macs.csv", "truth-devices.csv", "labels.csv", "summary.json"].map { directory + "/" + $0 }
+        summary.files = (passes.map(\.file) + ["truth-positions.csv", "truth-visits.csv", "truth-macs.csv", "truth-devices.csv", "labels.csv", "summary.json"]).map { directory + "/" + $0 }
         summary.simulatedSeconds = end
         file = try TextFile(path: directory + "/summary.json")
         try file.write(summary.json())

@@ -155,7 +155,12 @@ public struct VenueMap: Sendable {
                         loss = zones[j].kind == .store ? radio.wallLossDB / 2 : radio.shopfrontLossDB
                         if zones[j].kind != .store { break }
                     }
-                    result[floor].append(WallPiece(a: p, b: q, loss: loss, box: BoundingBox(points: [p, q])))
+                    // Neighbouring pieces of one edge with the same loss are one wall.
+                    if k > 0, let last = result[floor].last, last.loss == loss, last.b == p {
+                        result[floor][result[floor].count - 1] = WallPiece(a: last.a, b: q, loss: loss, box: BoundingBox(points: [last.a, q]))
+                    } else {
+                        result[floor].append(WallPiece(a: p, b: q, loss: loss, box: BoundingBox(points: [p, q])))
+                    }
                 }
             }
         }

@@ -119,8 +119,8 @@ struct SimulateCommand: ParsableCommand {
         text += "devices probing \(summary.probingDevices), heard \(summary.devicesHeard); MACs used \(summary.macs), heard \(summary.macsHeard) (\(summary.randomizedMACsHeard) randomized)\n"
         text += "probe requests sent \(summary.framesSent), written \(summary.probeRequestsWritten) across \(summary.sensors.count) sensors\n"
         text += "wrote:\n"
-        for s in summary.sensors {
-            text += "  \(s.file)  \(s.probeRequests) probe requests, \(s.bytes) bytes\n"
+        for (s, path) in zip(summary.sensors, summary.files) {
+            text += "  \(path)  \(s.probeRequests) probe requests, \(s.bytes) bytes\n"
         }
         for f in summary.files.dropFirst(summary.sensors.count) { text += "  \(f)\n" }
         print(text, terminator: "")
