@@ -70,7 +70,7 @@ let package = Package(
         .testTarget(
             name: "MallGateSimulatorTests", dependencies: ["MallGateSimulator", "MallGateVenue", "MallGateDecode", "MallGateCapture"],
             swiftSettings: strict),
-        .testTarget(name: "MallGateVenueTests", dependencies: ["MallGateVenue"], swiftSettings: strict),
+        .testTarget(name: "MallGateVenueTests", dependencies: ["MallGateVenue"], exclude: ["Fixtures"], swiftSettings: strict),
         .testTarget(name: "MallGateDecodeTests", dependencies: ["MallGateDecode"], swiftSettings: strict),
         .testTarget(
             name: "MallGateCaptureTests",

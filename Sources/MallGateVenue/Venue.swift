@@ -53,7 +53,9 @@ public struct Point: Codable, Sendable, Hashable {
         x = try container.decode(Double.self)
         y = try container.decode(Double.self)
         guard container.isAtEnd else {
-            throw DecodingError.dataCorruptedError(in: container, debugDescription: "a point is [x, y] in metres: two numbers")
+            // The point's own path, not the path of its third element.
+            throw DecodingError.dataCorrupted(
+                DecodingError.Context(codingPath: decoder.codingPath, debugDescription: "a point is [x, y] in metres: two numbers"))
         }
     }
     public func encode(to encoder: any Encoder) throws {

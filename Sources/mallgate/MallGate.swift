@@ -13,6 +13,6 @@ struct MallGate: AsyncParsableCommand {
             debugging tool for installers.
             """,
         version: "0.1.0 (\(libpcapVersion()))",
-        subcommands: [ParseCommand.self, SimulateCommand.self]
+        subcommands: [ParseCommand.self, VenueCommand.self, SimulateCommand.self]
     )
 }
