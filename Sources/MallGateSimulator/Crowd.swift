@@ -138,6 +138,13 @@ struct CrowdGenerator {
         if stores.isEmpty || rng.chance(crowd.passThroughShare) {
             if doors.count > 1 {
                 while exit == entry { exit = doors[Int(rng.next() % UInt64(doors.count))] }
+            } else {
+                // One way in and out: walk to some point of the walkways and come back.
+                let walkways = map.zones.indices.filter { map.zones[$0].kind == .corridor || map.zones[$0].kind == .area }
+                if !walkways.isEmpty {
+                    let turn = walkways[Int(rng.next() % UInt64(walkways.count))]
+                    walker.go(to: turn, pointInside(turn, margin: 0.5, rng: &rng))
+                }
             }
         } else {
             var count = 1

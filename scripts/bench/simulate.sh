@@ -23,6 +23,7 @@ SEED=${SEED:-1}
 RUNS=${RUNS:-3}
 BUILD=${BUILD:-auto}
 OUT=${OUT:-bench-out/simulate}
+mkdir -p bench-out
 log() { echo "simulate.sh: $*" >&2; }
 
 [ -f "$VENUE" ] || { log "no venue at $VENUE (set VENUE=...)"; exit 1; }
