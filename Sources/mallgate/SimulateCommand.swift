@@ -8,31 +8,36 @@ struct SimulateCommand: ParsableCommand {
         commandName: "simulate",
         abstract: "Simulate visitors with phones in a venue: one pcap per sensor, plus the ground truth.",
         discussion: """
-            Visitors enter at the venue's entrances, walk its corridors at walking speed, visit
-            a few stores (dwelling minutes, moving around inside), pass others by, ride the
-            escalators and leave; some only walk through, a few staff stay in one store all
-            along. Their phones send probe request bursts over the 2.4 GHz channels, seconds
-            apart with the screen on and minutes apart when idle; most randomize their MAC
-            with every scan. Each sensor hears what its channel plan and the building's radio
-            (path loss, walls, shopfronts, floor slabs, shadowing, fading) let it hear.
+            Visitors enter at the venue's entrances, walk its corridors, visit a few
+            stores (minutes inside, moving around), pass others by, ride escalators
+            and leave; some only walk through; a few staff stay in one store. Their
+            phones send probe request bursts over the 2.4 GHz channels, seconds
+            apart with the screen on, minutes apart when idle; most take a new
+            random MAC for every scan. Each sensor hears what its channel plan and
+            the building (path loss, walls, shopfronts, floor slabs, shadowing,
+            fading) let it hear.
 
-            Written into DIR:
-              SENSOR.pcap          one classic pcap per sensor (radiotap + 802.11, with FCS)
-              truth-positions.csv  device,time,floor,zone,place,near_store,x,y (every 5 s)
-              truth-visits.csv     device,role,store,enter,exit,complete,probing
-              truth-macs.csv       device,mac,first_seen,last_seen,model,randomized,frames_sent,frames_heard
-              truth-devices.csv    device,role,model,wifi,randomizes,tx_offset_db,arrive,leave,heard
-              labels.csv           mac,start,end,zone: the calibration technician's labels
+            Written into DIR (columns in docs/simulator.md):
+              SENSOR.pcap          one pcap per sensor: radiotap + 802.11 + FCS
+              truth-positions.csv  every probing device every 5 s: zone, floor,
+                                   inside/outside/elsewhere, x, y
+              truth-visits.csv     every stay in a store: device, enter, exit
+              truth-macs.csv       every MAC a phone used, when, how often heard
+              truth-devices.csv    every person: role, phone model, Wi-Fi on
+              labels.csv           the calibration technician's mac,start,end,zone
               summary.json         what the simulator wrote, counted by itself
 
-            The same venue, seed and options always give byte-identical files: there is no
-            wall clock and no system randomness in a run. The capture lasts --duration, or
-            longer when the calibration walk needs longer. docs/simulator.md describes the model.
+            The same venue, seed and options give byte-identical files: a run
+            reads no clock and no system randomness. The capture lasts
+            --duration, or longer when the calibration walk needs longer.
 
             Examples:
-              mallgate simulate --venue firmware-configs/venues/demo-mall.json --out sim
-              mallgate simulate --venue small-arcade.json --out sim --duration 30m --visitors 200 --seed 7
-              mallgate simulate --venue demo-mall.json --out calib --visitors 0 --staff 0 --report
+              mallgate simulate --venue firmware-configs/venues/demo-mall.json \\
+                  --out sim --report
+              mallgate simulate --venue small-arcade.json --out sim \\
+                  --duration 30m --visitors 200 --seed 7
+              mallgate simulate --venue demo-mall.json --out calib \\
+                  --visitors 0 --staff 0
             """)
 
     @Option(help: ArgumentHelp("The venue layout (JSON, docs/venue-format.md).", valueName: "file"))
