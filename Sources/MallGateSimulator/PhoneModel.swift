@@ -33,6 +33,28 @@ public struct PhoneModel: Sendable {
     public var head: [UInt8]
     public var tail: [UInt8]
 
+    /// Where the WPS UUID-E sits in ``tail``, if the model sends a WPS element: phones derive
+    /// it per device, so it is written per unit (and makes their fingerprint device-unique,
+    /// as in real captures).
+    var wpsUUIDRange: Range<Int>? {
+        let marker: [UInt8] = [0x10, 0x47, 0x00, 0x10]  // attribute UUID-E, length 16
+        guard tail.count >= marker.count + 16 else { return nil }
+        for i in 0...(tail.count - marker.count - 16) where Array(tail[i..<(i + marker.count)]) == marker {
+            return (i + marker.count)..<(i + marker.count + 16)
+        }
+        return nil
+    }
+
+    /// The elements after the DS Parameter Set as one unit sends them: the model's, with a
+    /// per-unit WPS UUID when the model has one.
+    func tail(unit: UInt64) -> [UInt8] {
+        guard let range = wpsUUIDRange else { return tail }
+        var bytes = tail
+        var state = unit
+        for i in range { bytes[i] = UInt8(truncatingIfNeeded: SimulationRandom.splitMix(&state)) }
+        return bytes
+    }
+
     /// The models visitors carry; weights roughly follow a European mall's mix.
     public static let all: [PhoneModel] = [
         PhoneModel(

@@ -62,6 +62,12 @@ public struct Simulation: Sendable {
         }
         bursts.sort { ($0.time, $0.person) < ($1.time, $1.person) }
 
+        // Each unit's elements after the DS Parameter Set (per-unit WPS UUIDs).
+        let models = configuration.phones.models
+        let tails: [[UInt8]] = crowd.people.enumerated().map { i, person in
+            guard let phone = person.phone else { return [] }
+            return models[phone.model].tail(unit: SimulationRandom.hash(configuration.seed, 0x0005_51D0, UInt64(i)))
+        }
         let sensors = venue.sensors
         let slots = ResultSlots<Result<SensorPass, SimulationError>>(count: sensors.count)
         let frozenBursts = bursts
@@ -69,7 +75,7 @@ public struct Simulation: Sendable {
         let work: @Sendable (Int) -> Void = { s in
             let name = Simulation.fileName(sensor: sensors[s].id)
             slots.set(s, Result { () throws(SimulationError) -> SensorPass in
-                try this.runSensor(s, bursts: frozenBursts, table: table, path: directory + "/" + name, name: name)
+                try this.runSensor(s, bursts: frozenBursts, tails: tails, table: table, path: directory + "/" + name, name: name)
             })
         }
         if configuration.parallel { concurrentPerform(iterations: sensors.count, work) } else { (0..<sensors.count).forEach(work) }
@@ -169,7 +175,7 @@ public struct Simulation: Sendable {
         return out
     }
 
-    private func runSensor(_ s: Int, bursts: [ProbeBurst], table: StaticLossTable, path: String, name: String) throws(SimulationError) -> SensorPass {
+    private func runSensor(_ s: Int, bursts: [ProbeBurst], tails: [[UInt8]], table: StaticLossTable, path: String, name: String) throws(SimulationError) -> SensorPass {
         let heard = hear(sensor: s, bursts: bursts, table: table)
         let sensor = venue.sensors[s]
         let models = configuration.phones.models
@@ -191,11 +197,10 @@ public struct Simulation: Sendable {
             let radio = ProbeFrameBuilder.Radio(
                 tsft: tsfBase &+ UInt64(f.time), rate: model.rate, channel: channel, signal: f.signal, chain0: f.chain0, chain1: f.chain1)
             let sequence = (burst.sequence &+ f.frame) & 0xFFF
-            if burst.ssid >= 0 {
-                builder.build(radio: radio, source: burst.mac, sequence: sequence, ssid: PhoneModel.directedSSIDs[Int(burst.ssid)], model: model)
-            } else {
-                builder.build(radio: radio, source: burst.mac, sequence: sequence, ssid: wildcard, model: model)
-            }
+            builder.build(
+                radio: radio, source: burst.mac, sequence: sequence,
+                ssid: burst.ssid >= 0 ? PhoneModel.directedSSIDs[Int(burst.ssid)] : wildcard,
+                head: model.head, tail: tails[Int(burst.person)])
             try writer.write(microseconds: start + f.time, frame: builder.bytes)
             pass.frames += 1
             pass.rssiSum += Int64(f.signal)

@@ -119,9 +119,6 @@ public struct VenueMap: Sendable {
         return found
     }
 
-    /// Zones a person may walk in or stand in.
-    public func isWalkable(_ zone: Int) -> Bool { true }
-
     /// Splits every store edge where another zone's vertex touches it and classifies each
     /// piece by what lies just outside it: another store (a party wall, counted half from
     /// each side so one crossing costs `wallLossDB`), a walkway (a shopfront), or nothing

@@ -161,6 +161,50 @@ let tsharkPresent = shell("command -v tshark").status == 0
         #expect(seen.count == truth.values.filter { $0.heard > 0 }.count)
     }
 
+    @Test func everyDeviceKeepsOneIEFingerprintAcrossItsMACsAndSequenceNumbersAdvance() throws {
+        _ = try #require(run.summary)
+        var deviceOf: [String: String] = [:]
+        var modelOf: [String: String] = [:]
+        for r in csvRows(run.directory + "/truth-macs.csv").dropFirst() {
+            deviceOf[r[1]] = r[0]
+            modelOf[r[0]] = r[4]
+        }
+        var fingerprints: [String: Set<UInt64>] = [:]
+        var unknown = 0
+        var backwards = 0
+        var pairs = 0
+        for sensor in run.venue.sensors {
+            let source = try PcapFileSource(path: run.path(sensor), sensor: SensorID(sensor.id))
+            var decoder = FrameDecoder(linkType: source.linkTypes[0])
+            var lastSequence: [UInt64: UInt16] = [:]
+            while case .frames = try source.read(maxFrames: 4096, { frame in
+                guard case .probeRequest(let p) = decoder.decode(frame.bytes) else { return }
+                let mac = p.source.description
+                guard let device = deviceOf[mac] else { unknown += 1; return }
+                fingerprints[device, default: []].insert(p.fingerprint.rawValue)
+                // One MAC's frames, as one sensor hears them in time order, count up (mod 4096).
+                if let last = lastSequence[p.source.rawValue] {
+                    pairs += 1
+                    let step = (Int(p.sequenceNumber) - Int(last) + 4096) % 4096
+                    if step == 0 || step >= 2048 { backwards += 1 }
+                }
+                lastSequence[p.source.rawValue] = p.sequenceNumber
+            }) {}
+        }
+        #expect(unknown == 0)
+        #expect(pairs > 100)
+        #expect(backwards == 0, "\(backwards) of \(pairs) consecutive frames of one MAC did not advance the sequence number")
+        for (device, set) in fingerprints {
+            #expect(set.count == 1, "\(device) (\(modelOf[device] ?? "")) shows \(set.count) IE fingerprints")
+        }
+        // Models with a WPS element carry a per-unit UUID: their fingerprints are device-unique.
+        var owners: [UInt64: Set<String>] = [:]
+        for (device, set) in fingerprints { for f in set { owners[f, default: []].insert(device) } }
+        for (device, set) in fingerprints where ["samsung-s22", "samsung-a5x", "oppo-vht"].contains(modelOf[device] ?? "") {
+            #expect(owners[set.first!]!.count == 1, "\(device)'s fingerprint is shared")
+        }
+    }
+
     @Test func calibrationLabelsCoverEveryStoreAndCorridorSegment() throws {
         _ = try #require(run.summary)
         let labels = Array(csvRows(run.directory + "/labels.csv"))
