@@ -1,4 +1,7 @@
 import ArgumentParser
+#if canImport(Glibc)
+import Glibc
+#endif
 import MallGateSimulator
 import MallGateVenue
 
@@ -111,12 +114,17 @@ struct SimulateCommand: ParsableCommand {
         let configuration = SimulationConfiguration(
             seed: seed, start: Instant(rfc3339: start)!, duration: Self.seconds(duration)!, visitors: visitors, staff: staff,
             calibrationWalk: calibrationWalk, truthInterval: truthInterval)
+        let simulation: Simulation
+        do {
+            simulation = try Simulation(venue: layout, configuration: configuration)
+        } catch {
+            throw SimulateFailure(message: "\(venue): \(error)")
+        }
         let summary: SimulationSummary
         do {
-            let simulation = try Simulation(venue: layout, configuration: configuration)
             summary = try simulation.run(writingTo: out)
         } catch {
-            throw ValidationError("\(venue): \(error)")
+            throw SimulateFailure(message: "\(error)")
         }
         var text = "simulated \(layout.id): \(summary.visitors) visitors, \(summary.staff) staff"
         text += summary.technicians > 0 ? ", calibration walk (\(summary.labels) labelled spots)" : ""
@@ -136,7 +144,15 @@ struct SimulateCommand: ParsableCommand {
         do {
             return try VenueFile.load(path: path)
         } catch {
-            throw ValidationError("\(error)\nRun 'mallgate venue validate \(path)' for every problem in the file.")
+            let readable = access(path, R_OK) == 0
+            throw SimulateFailure(message: "\(error)" + (readable ? "\nRun 'mallgate venue validate \(path)' to see every problem in the file." : ""))
         }
     }
+}
+
+/// A failure while simulating, printed as `Error: …` without the usage text (the
+/// command line was fine; the venue or the disk was not).
+struct SimulateFailure: Error, CustomStringConvertible {
+    var message: String
+    var description: String { message }
 }
