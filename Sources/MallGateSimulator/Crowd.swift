@@ -143,7 +143,7 @@ struct CrowdGenerator {
                 let walkways = map.zones.indices.filter { map.zones[$0].kind == .corridor || map.zones[$0].kind == .area }
                 if !walkways.isEmpty {
                     let turn = walkways[Int(rng.next() % UInt64(walkways.count))]
-                    walker.go(to: turn, pointInside(turn, margin: 0.5, rng: &rng))
+                    walker.go(to: turn, pointInside(turn, margin: 0.5, rng: &rng), rng: &rng)
                 }
             }
         } else {
@@ -174,7 +174,7 @@ struct CrowdGenerator {
             for (k, store) in order.enumerated() {
                 if k == areaStopAt { areaStop(&walker, areas: areas, rng: &rng) }
                 if rng.chance(crowd.windowShoppingShare) { windowShop(&walker, stores: stores, rng: &rng) }
-                guard walker.go(to: store, pointInside(store, margin: 0.8, rng: &rng)) else { continue }
+                guard walker.go(to: store, pointInside(store, margin: 0.8, rng: &rng), rng: &rng) else { continue }
                 let dwell = min(max(rng.logNormal(median: crowd.dwellMedian, sigma: crowd.dwellSigma), crowd.dwellRange.lowerBound),
                                 crowd.dwellRange.upperBound)
                 let leaveAt = walker.time + dwell
@@ -186,14 +186,14 @@ struct CrowdGenerator {
             if areaStopAt == order.count { areaStop(&walker, areas: areas, rng: &rng) }
             if doors.count > 1 && rng.chance(0.4) { exit = doors[Int(rng.next() % UInt64(doors.count))] }
         }
-        walker.go(to: exit, pointInside(exit, margin: 0.5, rng: &rng))
+        walker.go(to: exit, pointInside(exit, margin: 0.5, rng: &rng), rng: &rng)
         walker.stand(rng.uniform(0.5, 2))
         return walker.trajectory
     }
 
     private func areaStop(_ walker: inout Walker, areas: [Int], rng: inout SimulationRandom) {
         let area = areas[Int(rng.next() % UInt64(areas.count))]
-        guard walker.go(to: area, pointInside(area, margin: 1, rng: &rng)) else { return }
+        guard walker.go(to: area, pointInside(area, margin: 1, rng: &rng), rng: &rng) else { return }
         walker.stand(rng.uniform(configuration.crowd.areaStop.lowerBound, configuration.crowd.areaStop.upperBound))
     }
 
@@ -210,7 +210,7 @@ struct CrowdGenerator {
         let length = max((toward.x * toward.x + toward.y * toward.y).squareRoot(), 1e-9)
         var spot = door + toward * (min(2.0, length * 0.8) / length)
         if !map.zones[outsideZone].polygon.contains(spot) { spot = map.anchors[outsideZone] }
-        guard walker.go(to: outsideZone, spot) else { return }
+        guard walker.go(to: outsideZone, spot, rng: &rng) else { return }
         walker.stand(rng.uniform(10, 40))
     }
 
@@ -218,7 +218,7 @@ struct CrowdGenerator {
     /// floor, nearest next; a few spots per zone, standing still at each.
     private func technician(rng: inout SimulationRandom, start: Int) -> (Trajectory, [(zone: Int, start: Double, end: Double)]) {
         let settings = configuration.calibration
-        var walker = Walker(map: map, router: router, time: 0, zone: start, point: map.anchors[start], speed: 1.0)
+        var walker = Walker(map: map, router: router, time: 0, zone: start, point: map.anchors[start], speed: 1.2)
         var spots: [(zone: Int, start: Double, end: Double)] = []
         let kinds: Set<ZoneKind> = [.store, .corridor, .entrance, .area]
         for floor in map.floors.indices {
@@ -233,7 +233,7 @@ struct CrowdGenerator {
                 let area = map.zones[zone].polygon.area
                 let count = min(max(Int((area / settings.squareMetresPerSpot).rounded()), settings.minSpots), settings.maxSpots)
                 for _ in 0..<count {
-                    guard walker.go(to: zone, pointInside(zone, margin: 1.0, rng: &rng)) else { break }
+                    guard walker.go(to: zone, pointInside(zone, margin: 1.0, rng: &rng), rng: &rng) else { break }
                     let arrived = walker.time
                     walker.stand(settings.standSeconds)
                     spots.append((zone, arrived + settings.labelMargin, walker.time - settings.labelMargin))
@@ -241,7 +241,7 @@ struct CrowdGenerator {
             }
         }
         if let exit = map.zones.indices.first(where: { map.zones[$0].kind == .entrance }) {
-            walker.go(to: exit, map.anchors[exit])
+            walker.go(to: exit, map.anchors[exit], rng: &rng)
         }
         return (walker.trajectory, spots)
     }

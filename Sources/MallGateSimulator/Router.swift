@@ -206,28 +206,34 @@ struct Walker {
         }
     }
 
-    /// Walks (and rides) to `target` in zone `to`; false when the venue has no route.
+    /// Walks (and rides) to `target` in zone `to`, crossing doors and openings at a random
+    /// point of their width; false when the venue has no route.
     @discardableResult
-    mutating func go(to targetZone: Int, _ target: Point) -> Bool {
+    mutating func go(to targetZone: Int, _ target: Point, rng: inout SimulationRandom) -> Bool {
         guard let path = router.portalPath(from: zone, point, to: targetZone, target) else { return false }
         for node in path {
             let nodeZone = router.zone(ofNode: node)
-            let nodePoint = router.point(ofNode: node)
+            let portal = map.portals[node / 2]
             if nodeZone == zone {
-                walkInside(to: nodePoint)
-            } else {
-                let portal = map.portals[node / 2]
-                if portal.kind == .vertical {
-                    // Half the ride on each floor; positions glide between the two anchors.
-                    let half = portal.travelSeconds / 2
-                    let mid = (point + nodePoint) * 0.5
-                    trajectory.legs.append(.init(start: time, end: time + half, floor: map.zoneFloor[zone], zone: zone, from: point, to: mid))
-                    time += half
-                    trajectory.legs.append(.init(start: time, end: time + half, floor: map.zoneFloor[nodeZone], zone: nodeZone, from: mid, to: nodePoint))
-                    time += half
-                }
+                var crossing = router.point(ofNode: node)
+                if portal.kind != .vertical, let span = portal.span { crossing = span.0 + (span.1 - span.0) * rng.unit() }
+                walkInside(to: crossing)
+            } else if portal.kind == .vertical {
+                // Half the ride on each floor, gliding toward the other floor's landing but
+                // staying inside each floor's zone (escalator footprints differ per floor).
+                let arrival = router.point(ofNode: node)
+                let half = portal.travelSeconds / 2
+                let here = map.zones[zone].polygon, there = map.zones[nodeZone].polygon
+                let leave = here.contains(arrival) ? arrival : here.nearestBoundaryPoint(to: arrival)
+                let enter = there.contains(point) ? point : there.nearestBoundaryPoint(to: point)
+                trajectory.legs.append(.init(start: time, end: time + half, floor: map.zoneFloor[zone], zone: zone, from: point, to: leave))
+                time += half
+                trajectory.legs.append(.init(start: time, end: time + half, floor: map.zoneFloor[nodeZone], zone: nodeZone, from: enter, to: arrival))
+                time += half
                 zone = nodeZone
-                point = nodePoint
+                point = arrival
+            } else {
+                zone = nodeZone  // through the door: same point, the other zone
             }
         }
         walkInside(to: target)

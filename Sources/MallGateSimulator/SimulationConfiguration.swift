@@ -58,7 +58,7 @@ public struct CalibrationSettings: Sendable {
     /// Seconds between the calibration phone's scans (an app keeps the screen on and scans).
     public var scanInterval: ClosedRange<Double>
     public init(
-        mac: UInt64 = 0xF804_2ECA_11B0, standSeconds: Double = 15, labelMargin: Double = 2, squareMetresPerSpot: Double = 150,
+        mac: UInt64 = 0xF804_2ECA_11B0, standSeconds: Double = 20, labelMargin: Double = 2, squareMetresPerSpot: Double = 150,
         minSpots: Int = 2, maxSpots: Int = 3, scanInterval: ClosedRange<Double> = 2...4
     ) {
         self.mac = mac

@@ -39,6 +39,9 @@ public struct VenueMap: Sendable {
         var zones: (Int, Int)
         var points: (Point, Point)
         var travelSeconds: Double
+        /// For doors and openings: the stretch of boundary people pass through (80 % of the
+        /// width, along the nearest edge), so crowds spread over a wide opening.
+        var span: (Point, Point)?
     }
 
     struct PortalSide: Sendable, Hashable {
@@ -90,7 +93,9 @@ public struct VenueMap: Sendable {
                     Portal(kind: .vertical, zones: (a, b), points: (anchors[a], anchors[b]), travelSeconds: c.travelSeconds ?? 30))
             case .door, .open:
                 let at = c.at ?? VenueMap.sharedBoundaryMidpoint(zones[a].polygon, zones[b].polygon)
-                portals.append(Portal(kind: c.kind, zones: (a, b), points: (at, at), travelSeconds: 0))
+                let width = c.width ?? (c.kind == .door ? 1.5 : 3)
+                portals.append(Portal(kind: c.kind, zones: (a, b), points: (at, at), travelSeconds: 0,
+                                      span: VenueMap.crossingSpan(at: at, width: width, from: zones[a].polygon, to: zones[b].polygon)))
                 if zones[a].kind == .store { storeDoors[a].append(at) }
                 if zones[b].kind == .store { storeDoors[b].append(at) }
             }
@@ -162,6 +167,41 @@ public struct VenueMap: Sendable {
             }
         }
         return result
+    }
+
+    /// The stretch of boundary people pass through at a door or opening: up to 80 % of
+    /// `width`, centred on `at`, along the edge of `from` nearest to `at`, and only where that
+    /// edge also borders `to` (a door at the end of a corridor segment must not lead into
+    /// the next segment).
+    static func crossingSpan(at: Point, width: Double, from: Polygon, to: Polygon) -> (Point, Point) {
+        var best: (Point, Point)?
+        var bestDistance = Double.infinity
+        for (a, b) in from.edges {
+            let d = at.distance(toSegment: a, b)
+            if d < bestDistance {
+                bestDistance = d
+                best = (a, b)
+            }
+        }
+        guard let (a, b) = best, bestDistance < 0.5 else { return (at, at) }
+        let length = a.distance(to: b)
+        guard length > 1e-9 else { return (at, at) }
+        let t = ((at.x - a.x) * (b.x - a.x) + (at.y - a.y) * (b.y - a.y)) / (length * length)
+        let half = min(width * 0.4, length / 2) / length
+        // Walk out from `at` in both directions while the edge still borders `to`.
+        let steps = 20
+        var lo = t, hi = t
+        for k in 1...steps {
+            let u = t - half * Double(k) / Double(steps)
+            guard u >= 0.01, to.distance(to: a + (b - a) * u) < 0.05 else { break }
+            lo = u
+        }
+        for k in 1...steps {
+            let u = t + half * Double(k) / Double(steps)
+            guard u <= 0.99, to.distance(to: a + (b - a) * u) < 0.05 else { break }
+            hi = u
+        }
+        return (a + (b - a) * lo, a + (b - a) * hi)
     }
 
     /// Where two zones that share an edge meet: the middle of the longest shared stretch of

@@ -22,7 +22,7 @@ import MallGateVenue
         for zone in venue.zones where zone.kind == .store || zone.kind == .corridor {
             #expect(labelled.contains(zone.id), "\(name): no calibration label for \(zone.id)")
         }
-        // Every visitor's path starts and ends at an entrance and only crosses connections.
+        // Every leg stays in its zone, and zones change only across connections.
         var linked = Set<[Int]>()
         for c in venue.connections {
             let a = simulation.map.zone(id: c.from)!, b = simulation.map.zone(id: c.to)!
@@ -30,6 +30,13 @@ import MallGateVenue
             linked.insert([b, a])
         }
         for person in simulation.makeCrowd().people {
+            for leg in person.trajectory.legs {
+                for f in [0.0, 0.5, 1.0] {
+                    let p = leg.from + (leg.to - leg.from) * f
+                    #expect(venue.zones[leg.zone].polygon.distance(to: p) < 0.05,
+                            "\(name): \(person.id) outside \(venue.zones[leg.zone].id) at (\(p.x), \(p.y))")
+                }
+            }
             for (previous, leg) in zip(person.trajectory.legs, person.trajectory.legs.dropFirst()) where previous.zone != leg.zone {
                 #expect(linked.contains([previous.zone, leg.zone]), "\(name): \(person.id) crosses from \(venue.zones[previous.zone].id) to \(venue.zones[leg.zone].id)")
             }
