@@ -59,7 +59,8 @@ struct CrowdGenerator {
         var people: [Person] = []
         let entrances = map.zones.indices.filter { map.zones[$0].kind == .entrance }
         let walkwayFallback = map.zones.indices.filter { map.zones[$0].kind == .corridor }
-        let doors = entrances.isEmpty ? walkwayFallback : entrances
+        // Without entrances people appear in the walkways (or anywhere, in a venue of stores only).
+        let doors = !entrances.isEmpty ? entrances : !walkwayFallback.isEmpty ? walkwayFallback : Array(map.zones.indices)
         let stores = self.stores
         let storeWeights = stores.map { map.zones[$0].polygon.area.squareRoot() }
         let areas = map.zones.indices.filter { map.zones[$0].kind == .area }
