@@ -109,6 +109,7 @@ struct CrowdGenerator {
         let model = phones.models[modelIndex]
         let oui = model.ouis[Int(rng.next() % UInt64(model.ouis.count))]
         let offset = min(max(rng.gaussian() * phones.txOffsetSigmaDB, -phones.txOffsetLimitDB), phones.txOffsetLimitDB)
+            + phones.txOffsetMeanDB
         let ssidCount = UInt64(PhoneModel.directedSSIDs.count)
         let phone = PhoneUnit(
             model: modelIndex, randomizes: rng.chance(model.randomizedShare),

@@ -130,10 +130,13 @@ public struct PhoneSettings: Sendable {
     /// Transmit power spread between phone units (σ, dB; clamped to ±`txOffsetLimitDB`).
     public var txOffsetSigmaDB: Double
     public var txOffsetLimitDB: Double
+    /// Added to every visitor's and staff phone's offset (not the calibration phone's): e.g. +8
+    /// to test a localizer against phones 8 dB louder than the one it was calibrated with.
+    public var txOffsetMeanDB: Double
     public init(
         models: [PhoneModel] = PhoneModel.all, screenOnMean: Double = 90, idleMean: Double = 300,
         screenOnScanMedian: Double = 12, idleScanMedian: Double = 120, scanSigma: Double = 0.5,
-        txOffsetSigmaDB: Double = 2.5, txOffsetLimitDB: Double = 6
+        txOffsetSigmaDB: Double = 2.5, txOffsetLimitDB: Double = 6, txOffsetMeanDB: Double = 0
     ) {
         self.models = models
         self.screenOnMean = screenOnMean
@@ -143,5 +146,6 @@ public struct PhoneSettings: Sendable {
         self.scanSigma = scanSigma
         self.txOffsetSigmaDB = txOffsetSigmaDB
         self.txOffsetLimitDB = txOffsetLimitDB
+        self.txOffsetMeanDB = txOffsetMeanDB
     }
 }
