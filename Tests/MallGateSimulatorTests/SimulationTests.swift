@@ -322,3 +322,45 @@ let tsharkPresent = shell("command -v tshark").status == 0
         }
     }
 }
+
+@Suite struct TransmitPowerTests {
+    /// Phones 8 dB louder: the same frames (same seed, same crowd, same fading) arrive exactly
+    /// 8 dB stronger, and frames too weak before may now be heard.
+    @Test func louderPhonesAreHeardExactlyThatMuchLouder() throws {
+        let venue = arcade()
+        var base = SimulationConfiguration(seed: 9, duration: 300, visitors: 30, staff: 0, calibrationWalk: false)
+        base.parallel = false
+        var louder = base
+        louder.phones.txOffsetMeanDB = 8
+        let a = temporaryDirectory("tx-a"), b = temporaryDirectory("tx-b")
+        defer { [a, b].forEach(removeDirectory) }
+        let sa = try Simulation(venue: venue, configuration: base).run(writingTo: a)
+        let sb = try Simulation(venue: venue, configuration: louder).run(writingTo: b)
+        func frames(_ dir: String, _ sensor: Sensor) throws -> [String: Int] {
+            let source = try PcapFileSource(path: dir + "/" + sensor.id + ".pcap", sensor: SensorID(sensor.id))
+            var decoder = FrameDecoder(linkType: source.linkTypes[0])
+            var out: [String: Int] = [:]
+            while case .frames = try source.read(maxFrames: 4096, { frame in
+                if case .probeRequest(let p) = decoder.decode(frame.bytes) {
+                    out["\(frame.timestampNanoseconds) \(p.source) \(p.sequenceNumber)"] = Int(p.radio.signalDBm ?? 0)
+                }
+            }) {}
+            return out
+        }
+        var compared = 0
+        for sensor in venue.sensors {
+            let quiet = try frames(a, sensor), loud = try frames(b, sensor)
+            #expect(loud.count >= quiet.count)
+            for (key, rssi) in quiet {
+                guard let louderRSSI = loud[key] else {
+                    Issue.record("\(sensor.id): a frame heard from the quieter phone is missing: \(key)")
+                    continue
+                }
+                #expect(louderRSSI == min(rssi + 8, -1), "\(sensor.id) \(key): \(rssi) → \(louderRSSI)")
+                compared += 1
+            }
+        }
+        #expect(compared > 200)
+        #expect(sb.probeRequestsWritten > sa.probeRequestsWritten)
+    }
+}
