@@ -98,3 +98,25 @@ import MallGateVenue
         #expect(other != model.shadowingDB(sensor: 0, floor: floor0, position: Point(10, 3)))
     }
 }
+
+@Suite struct ThreeFloorTests {
+    @Test func slabsAddUpAndPeopleReachTheTopFloor() throws {
+        let venue = arcade(floorCount: 3)
+        let simulation = try Simulation(venue: venue, configuration: SimulationConfiguration(seed: 4, duration: 1200, visitors: 80, staff: 0))
+        let model = simulation.propagation
+        let map = simulation.map
+        let l0 = map.floor(id: "L0")!, l1 = map.floor(id: "L1")!, l2 = map.floor(id: "L2")!
+        #expect(model.slabs(between: l0, l2) == 2)
+        #expect(model.slabs(between: l2, l1) == 1)
+        // Straight below the L2 west corridor sensor (7, 3), two floors down, no walls: two slabs.
+        let s = venue.sensors.firstIndex { $0.id == "s-C2a" }!
+        #expect(model.obstructionDB(sensor: s, floor: l0, position: Point(7, 3)) == 2 * venue.radio.floorLossDB)
+        // Visitors ride up two escalators to the top floor's stores, and the walk labels them.
+        let crowd = simulation.makeCrowd()
+        let topStores = Set(venue.zones.indices.filter { venue.zones[$0].floor == "L2" && venue.zones[$0].kind == .store })
+        let visitorsOnTop = crowd.people.filter { p in p.role == .visitor && p.trajectory.legs.contains { topStores.contains($0.zone) } }
+        #expect(visitorsOnTop.count > 5)
+        let labelled = Set(crowd.labels.map(\.zone))
+        #expect(topStores.isSubset(of: labelled))
+    }
+}

@@ -22,14 +22,15 @@ func rect(_ x0: Double, _ y0: Double, _ x1: Double, _ y1: Double) -> Polygon {
 ///                 │ X· 12–18 │  escalator zone (y −3–0), X0 ↔ X1 vertical, 20 s
 ///
 /// Sensors: one per store (channels 1/6/11), a hopping one in each west corridor segment,
-/// a fixed channel-6 one with −3 dB RSSI offset in each east segment. Floor L1 at 5 m.
-func arcade(sensorsPerStore: Bool = true) -> Venue {
+/// a fixed channel-6 one with −3 dB RSSI offset in each east segment. Floors every 5 m
+/// (stores C1–C3 on L2, D1–D3 on L3 when asked for more floors).
+func arcade(floorCount: Int = 2, sensorsPerStore: Bool = true) -> Venue {
     var zones: [Zone] = []
     var connections: [Connection] = []
     var sensors: [Sensor] = []
-    let floors = [Floor(id: "L0", index: 0, name: "Ground", elevation: 0), Floor(id: "L1", index: 1, name: "First", elevation: 5)]
+    let floors = (0..<floorCount).map { Floor(id: "L\($0)", index: $0, name: "Level \($0)", elevation: 5 * Double($0)) }
     for (f, floor) in floors.enumerated() {
-        let prefix = f == 0 ? "A" : "B"
+        let prefix = ["A", "B", "C", "D"][f]
         let ca = "C\(f)a", cb = "C\(f)b", esc = "X\(f)"
         zones.append(Zone(id: ca, kind: .corridor, floor: floor.id, name: "Mall \(f) west", polygon: rect(0, 0, 15, 6)))
         zones.append(Zone(id: cb, kind: .corridor, floor: floor.id, name: "Mall \(f) east", polygon: rect(15, 0, 30, 6)))
@@ -59,7 +60,9 @@ func arcade(sensorsPerStore: Bool = true) -> Venue {
         sensors.append(Sensor(id: "s-\(cb)", floor: floor.id, position: Point(23, 3), height: 3, channels: SensorChannels(fixed: 6),
                               rssiOffset: -3))
     }
-    connections.append(Connection(kind: .vertical, from: "X0", to: "X1", travelSeconds: 20))
+    for f in 1..<floorCount {
+        connections.append(Connection(kind: .vertical, from: "X\(f - 1)", to: "X\(f)", travelSeconds: 20))
+    }
     return Venue(id: "test-arcade", name: "Test Arcade", floors: floors, zones: zones, connections: connections, sensors: sensors)
 }
 
