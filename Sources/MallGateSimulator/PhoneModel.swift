@@ -32,6 +32,10 @@ public struct PhoneModel: Sendable {
     /// is built per channel).
     public var head: [UInt8]
     public var tail: [UInt8]
+    /// How long a randomized MAC is kept, in seconds: nil for a new MAC with every scan
+    /// (iOS, recent Samsung), a range for phones that keep one random MAC for a few minutes
+    /// (several Android builds: the Baccichet captures show an Oppo using 15 MACs for 1,185 probes).
+    public var macLifetime: ClosedRange<Double>? = nil
 
     /// Where the WPS UUID-E sits in ``tail``, if the model sends a WPS element: phones derive
     /// it per device, so it is written per unit (and makes their fingerprint device-unique,
@@ -112,7 +116,7 @@ public struct PhoneModel: Sendable {
             tail: [
                 ie(45, Elements.ht2SS), ie(127, [0x00, 0x00, 0x08, 0x80, 0x00, 0x00, 0x00, 0x40, 0x00]),
                 Elements.broadcom, Elements.epigramHT,
-            ].flatMap { $0 }),
+            ].flatMap { $0 }, macLifetime: 120...600),
         PhoneModel(
             name: "oppo-vht", weight: 8, ouis: [0xA43EA0], randomizedShare: 0.8,
             continuesSequence: true, directedShare: 0.15, rate: 2, channels: Array(1...13), probesPerChannel: 1...2,
@@ -122,7 +126,7 @@ public struct PhoneModel: Sendable {
                 ie(45, Elements.ht1SS), ie(127, [0x00, 0x00, 0x08, 0x80, 0x00, 0x00, 0x00, 0x40]),
                 ie(191, Elements.vht1SS),
                 Elements.wps(manufacturer: "OPPO", model: "CPH2219", name: "OPPO Find X3 Neo", uuid: Array(32..<48)),
-            ].flatMap { $0 }),
+            ].flatMap { $0 }, macLifetime: 120...600),
         PhoneModel(
             name: "huawei-tablet", weight: 8, ouis: [0x48435A], randomizedShare: 0.6,
             continuesSequence: true, directedShare: 0.3, rate: 2, channels: [1, 6, 11], probesPerChannel: 1...3,
@@ -131,7 +135,7 @@ public struct PhoneModel: Sendable {
             tail: [
                 ie(45, Elements.ht2SS), ie(127, [0x04, 0x00, 0x08, 0x80, 0x00, 0x00, 0x00, 0x40, 0x00, 0x20]),
                 ie(191, Elements.vht2SS), Elements.broadcom, Elements.epigramHT,
-            ].flatMap { $0 }),
+            ].flatMap { $0 }, macLifetime: 120...600),
     ]
 
     /// Remembered networks phones probe for by name (directed probe requests).

@@ -52,18 +52,20 @@ struct PhoneScheduler {
         let stop = min(person.trajectory.end, end)
         var sequence = UInt16(rng.next() & 0xFFF)
         var out: [ProbeBurst] = []
+        var mac = phone.globalMAC
+        var macExpires = -Double.infinity
         while t < stop {
             while !technician && t >= stateEnds {
                 screenOn.toggle()
                 stateEnds += rng.exponential(mean: screenOn ? onMean : idleMean)
             }
-            let mac: UInt64
-            if phone.randomizes {
+            if !phone.randomizes {
+                mac = phone.globalMAC
+            } else if t >= macExpires {
                 // Locally administered (bit 1 of the first octet), unicast (bit 0 clear).
                 mac = (rng.next() & 0xFCFF_FFFF_FFFF | 0x0200_0000_0000) & 0xFFFF_FFFF_FFFF
                 if !model.continuesSequence { sequence = UInt16(rng.next() & 0xFFF) }
-            } else {
-                mac = phone.globalMAC
+                macExpires = model.macLifetime.map { t + rng.uniform($0.lowerBound, $0.upperBound) } ?? t
             }
             let perChannel = model.probesPerChannel.lowerBound
                 + Int(rng.next() % UInt64(model.probesPerChannel.count))
