@@ -16,6 +16,8 @@ final class ArcadeRun: @unchecked Sendable {
 
     private init() {
         directory = temporaryDirectory("arcade")
+        // The shared run's files are read by several tests; remove them when the process ends.
+        atexit { removeDirectory(ArcadeRun.shared.directory) }
         do {
             let simulation = try Simulation(venue: venue, configuration: configuration)
             summary = try simulation.run(writingTo: directory)
