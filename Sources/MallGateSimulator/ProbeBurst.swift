@@ -73,12 +73,12 @@ struct PhoneScheduler {
             if phone.directed.0 >= 0 && rng.chance(model.directedShare) {
                 ssid = rng.chance(0.5) ? phone.directed.0 : phone.directed.1
             }
-            let where_ = person.trajectory.position(at: t)
+            let place = person.trajectory.position(at: t)
             out.append(ProbeBurst(
                 time: Int64((t * 1_000_000).rounded()), person: Int32(index), mac: mac, sequence: sequence,
-                model: UInt8(phone.model), perChannel: UInt8(perChannel), ssid: ssid, floor: Int16(where_.floor),
-                zone: Int32(where_.zone), cell: Int32(table.cell(zone: where_.zone, position: where_.point)),
-                x: where_.point.x, y: where_.point.y, txOffset: Float(phone.txOffsetDB)))
+                model: UInt8(phone.model), perChannel: UInt8(perChannel), ssid: ssid, floor: Int16(place.floor),
+                zone: Int32(place.zone), cell: Int32(table.cell(zone: place.zone, position: place.point)),
+                x: place.point.x, y: place.point.y, txOffset: Float(phone.txOffsetDB)))
             sequence = (sequence &+ UInt16(perChannel * model.channels.count)) & 0xFFF
             t += interval(screenOn, &rng)
         }

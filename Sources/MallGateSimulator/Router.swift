@@ -22,7 +22,7 @@ public struct Router: Sendable {
         let n = map.portals.count * 2
         nodeCount = n
         var corners: [[Point]] = []
-        for (z, zone) in map.zones.enumerated() {
+        for zone in map.zones {
             let pts = zone.polygon.points
             var inner: [Point] = []
             for i in pts.indices {
@@ -40,7 +40,6 @@ public struct Router: Sendable {
                     break
                 }
             }
-            _ = z
             corners.append(inner)
         }
         self.corners = corners
