@@ -133,6 +133,35 @@ let tsharkPresent = shell("command -v tshark").status == 0
         }
     }
 
+    @Test func hoppingSensorsHearEachChannelOnlyDuringItsDwell() throws {
+        _ = try #require(run.summary)
+        for sensor in run.venue.sensors where sensor.channels.hop != nil {
+            let hop = sensor.channels.hop!
+            let dwell = Int64(sensor.channels.dwellMs!) * 1000
+            let cycle = dwell * Int64(hop.count)
+            let source = try PcapFileSource(path: run.path(sensor), sensor: SensorID(sensor.id))
+            var decoder = FrameDecoder(linkType: source.linkTypes[0])
+            var heard: [(micros: Int64, slot: Int)] = []
+            while case .frames = try source.read(maxFrames: 4096, { frame in
+                if case .probeRequest(let p) = decoder.decode(frame.bytes), let c = p.radio.channel {
+                    heard.append((frame.timestampNanoseconds / 1000, hop.firstIndex(of: Int(c)) ?? -1))
+                }
+            }) {}
+            #expect(heard.count > 50)
+            #expect(heard.allSatisfy { $0.slot >= 0 })
+            // Some phase of the hop cycle (unknown here) explains every frame: at time t the radio
+            // was on hop[((t + phase) / dwell) mod count]. Each frame allows an arc of phases; if
+            // they share a point, the start of one of the arcs is in all of them.
+            func mod(_ x: Int64) -> Int64 { ((x % cycle) + cycle) % cycle }
+            var explained = false
+            for candidate in heard where !explained {
+                let phase = mod(Int64(candidate.slot) * dwell - candidate.micros)
+                explained = heard.allSatisfy { Int(mod($0.micros + phase) / dwell) == $0.slot }
+            }
+            #expect(explained, "\(sensor.id): no hop phase explains which channel each frame was heard on")
+        }
+    }
+
     @Test func macsInCapturesAreTheTruthMACsAndRandomizedOnesAreLocallyAdministered() throws {
         _ = try #require(run.summary)
         let rows = csvRows(run.directory + "/truth-macs.csv").dropFirst()
