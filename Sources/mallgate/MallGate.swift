@@ -13,6 +13,6 @@ struct MallGate: AsyncParsableCommand {
             except on the screen of `parse`, a debugging tool for installers.
             """,
         version: "0.1.0 (\(libpcapVersion()))",
-        subcommands: [ParseCommand.self, VenueCommand.self]
+        subcommands: [ParseCommand.self, VenueCommand.self, SimulateCommand.self]
     )
 }

@@ -1,0 +1,46 @@
+import Glibc
+import Testing
+
+/// The `mallgate` executable `swift build --build-tests` put next to the test bundle.
+let mallgateBinary: String = {
+    var buffer = [CChar](repeating: 0, count: 4096)
+    let n = readlink("/proc/self/exe", &buffer, buffer.count - 1)
+    let path = String(decoding: buffer.prefix(max(0, n)).map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    var parts = path.split(separator: "/", omittingEmptySubsequences: false)
+    parts.removeLast()  // …/.build/debug/MallGatePackageTests.xctest
+    return parts.joined(separator: "/") + "/mallgate"
+}()
+
+@Suite struct SimulateCommandTests {
+    @Test func simulatesTheSmallArcadeAndSaysWhatItWrote() throws {
+        guard access(mallgateBinary, X_OK) == 0 else {
+            print("SKIPPED: no mallgate binary at \(mallgateBinary) (run swift build first)")
+            return
+        }
+        let dir = temporaryDirectory("cli")
+        defer { removeDirectory(dir) }
+        let venue = packageRoot + "/firmware-configs/venues/small-arcade.json"
+        let r = shell("'\(mallgateBinary)' simulate --venue '\(venue)' --out '\(dir)' --duration 2m --visitors 12 --staff 1 --seed 3 --report 2>&1")
+        #expect(r.status == 0, "\(r.output)")
+        #expect(r.output.contains("simulated small-arcade: 12 visitors, 1 staff"))
+        #expect(r.output.contains(dir + "/truth-visits.csv"))
+        #expect(r.output.contains("| distance | frames | median dBm |"))
+        for name in ["truth-positions.csv", "truth-visits.csv", "truth-macs.csv", "truth-devices.csv", "labels.csv", "summary.json"] {
+            #expect(access(dir + "/" + name, R_OK) == 0, "\(name) missing")
+        }
+    }
+
+    @Test func refusesBadDurationsAndTimesWithAHint() throws {
+        guard access(mallgateBinary, X_OK) == 0 else { return }
+        let venue = packageRoot + "/firmware-configs/venues/small-arcade.json"
+        let a = shell("'\(mallgateBinary)' simulate --venue '\(venue)' --out /tmp/unused --duration soon 2>&1")
+        #expect(a.status != 0)
+        #expect(a.output.contains("--duration soon: write e.g. 90s, 30m, 1h, 1h30m or a number of seconds"))
+        let b = shell("'\(mallgateBinary)' simulate --venue '\(venue)' --out /tmp/unused --start 2026-11-29 2>&1")
+        #expect(b.status != 0)
+        #expect(b.output.contains("--start 2026-11-29: write an RFC 3339 time such as 2026-11-29T10:00:00Z"))
+        let c = shell("'\(mallgateBinary)' simulate --venue /nonexistent.json --out /tmp/unused 2>&1")
+        #expect(c.status != 0)
+        #expect(c.output.contains("/nonexistent.json"))
+    }
+}
