@@ -1,13 +1,15 @@
 #!/usr/bin/env bash
 # MallGate demo, end to end on a fresh Debian/Ubuntu machine with Swift on the PATH.
 #
-#   scripts/demo.sh            replay the bundled demo venue (3 sensors along a corridor)
+#   scripts/demo.sh            simulate the bundled demo venue (2 floors, 30 stores, 34
+#                              sensors) and decode what its sensors heard
 #   scripts/demo.sh wlan1      listen to a real monitor-mode radio for 60 s instead
 #                              (needs root or CAP_NET_RAW + CAP_NET_ADMIN)
 #
-# Installs the system packages it needs, builds the release binary, then decodes what
-# the sensors heard: every probe request with its sensor, RSSI, channel and IE
-# fingerprint, and a per-sensor summary.
+# Installs the system packages it needs, builds the release binary, simulates ten minutes
+# of firmware-configs/venues/demo-mall.json (one pcap per sensor plus ground truth), then
+# decodes what the sensors heard: every probe request with its sensor, RSSI, channel and
+# IE fingerprint, and a per-sensor summary.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -23,15 +25,22 @@ if [ $# -ge 1 ]; then
 fi
 
 demo=.demo
-echo "== writing the demo venue into $demo/ (scripts/demo/make-demo-venue.py)" >&2
-python3 scripts/demo/make-demo-venue.py "$demo" >&2
-sources=(entrance="$demo/entrance.pcap" middle="$demo/middle.pcap" foodcourt="$demo/foodcourt.pcap")
+venue=firmware-configs/venues/demo-mall.json
+echo "== the demo venue: $venue" >&2
+mkdir -p "$demo/plans"
+"$bin" venue show "$venue" --svg-dir "$demo/plans" >&2
+echo "== simulating 10 minutes of it: 150 visitors, 34 sensors (mallgate simulate)" >&2
+rm -f "$demo"/*.pcap
+"$bin" simulate --venue "$venue" --out "$demo" --duration 10m --visitors 150 --no-calibration-walk --seed 1 >/dev/null
+captures=("$demo"/*.pcap)
 
-echo "== the first 30 probe requests the three sensors heard, in time order" >&2
-"$bin" parse "${sources[@]}" --format table --count 30 2>/dev/null
+echo "== the first 30 probe requests the sensors heard, in time order (mallgate parse)" >&2
+"$bin" parse "${captures[@]}" --format table --count 30 2>/dev/null
 echo >&2
 echo "== the same as JSON lines (what 'mallgate parse' prints by default), first 2" >&2
-"$bin" parse "${sources[@]}" --count 2 2>/dev/null
+"$bin" parse "${captures[@]}" --count 2 2>/dev/null
 echo >&2
 echo "== everything, summarised per sensor" >&2
-"$bin" parse "${sources[@]}" --format none
+"$bin" parse "${captures[@]}" --format none
+echo >&2
+echo "Floor plans: $demo/plans/*.svg   Captures and ground truth: $demo/" >&2

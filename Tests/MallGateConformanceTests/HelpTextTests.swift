@@ -9,6 +9,7 @@ struct HelpTextTests {
         (["--help"], "mallgate-help.txt"),
         (["parse", "--help"], "parse-help.txt"),
         (["venue", "--help"], "venue-help.txt"),
+        (["simulate", "--help"], "simulate-help.txt"),
     ])
     func helpMatchesTheGoldenText(arguments: [String], golden: String) throws {
         let expected = try #require(readText(packageRoot + "/Tests/MallGateConformanceTests/Golden/" + golden))
