@@ -173,6 +173,8 @@ struct DecodeBatcher {
     var droppedAtEdge: [UInt64]
     let firstSensor: Int
     let capacity: Int
+    /// Where each probe request is decoded, then copied once into the batch.
+    var scratch = ProbeRequest()
 
     init(decoders: [FrameDecoder], firstSensor: Int, capacity: Int) {
         self.decoders = decoders
@@ -185,11 +187,11 @@ struct DecodeBatcher {
     @inline(__always)
     mutating func accept(_ frame: borrowing FrameView) {
         let index = frame.sourceIndex
-        switch decoders[index].decode(frame.bytes) {
-        case .probeRequest(let probe):
+        switch decoders[index].decode(frame.bytes, into: &scratch) {
+        case .probeRequest:
             batch.append(Observation(
                 sensor: firstSensor &+ index, timestampNanoseconds: frame.timestampNanoseconds,
-                frameNumber: frame.frameNumber, event: .probeRequest(probe)))
+                frameNumber: frame.frameNumber, event: .probeRequest(scratch)))
         case .deviceFrame(let device):
             batch.append(Observation(
                 sensor: firstSensor &+ index, timestampNanoseconds: frame.timestampNanoseconds,

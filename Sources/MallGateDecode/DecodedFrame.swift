@@ -1,5 +1,5 @@
 /// What the decoder made of one captured frame.
-public enum DecodedFrame: Sendable {
+public enum DecodedFrame: Sendable, Equatable {
     /// A probe request, fully decoded.
     case probeRequest(ProbeRequest)
     /// Another frame a phone transmits (association, authentication, data to an AP, …);
@@ -8,6 +8,19 @@ public enum DecodedFrame: Sendable {
     /// A valid frame of no interest (beacons, ACKs, AP traffic, …).
     case otherFrame
     /// A frame that could not be decoded, and why; each reason has its own counter.
+    case dropped(DropReason)
+}
+
+/// What ``FrameDecoder/decode(_:into:)`` made of a frame; a probe request itself is in the
+/// caller's ``ProbeRequest``.
+public enum DecodeStatus: Sendable, Equatable {
+    /// The caller's ``ProbeRequest`` now holds the decoded probe request.
+    case probeRequest
+    /// Another frame a phone transmits; only with ``DecodeOptions/includeDeviceFrames``.
+    case deviceFrame(DeviceFrame)
+    /// A valid frame of no interest.
+    case otherFrame
+    /// A frame that could not be decoded, and why.
     case dropped(DropReason)
 }
 
@@ -84,6 +97,14 @@ public struct ProbeRequest: Sendable, Equatable {
         self.fragmentNumber = fragmentNumber
         self.isRetry = isRetry
         self.elements = elements
+    }
+
+    /// An empty value (zero addresses, no radio data, no elements) to decode into with
+    /// ``FrameDecoder/decode(_:into:)``.
+    public init() {
+        self.init(radio: RadioInfo(), source: MACAddress(rawValue: 0), destination: MACAddress(rawValue: 0),
+                  bssid: MACAddress(rawValue: 0), sequenceNumber: 0, fragmentNumber: 0, isRetry: false,
+                  elements: ProbeRequestElements())
     }
 
     public var ssid: SSID { elements.ssid }
@@ -173,14 +194,14 @@ public struct DecodeCounters: Sendable, Equatable {
 
     /// Counts a drop and returns it, for `return counters.dropping(.reason)` at each drop site.
     @inline(__always)
-    mutating func dropping(_ reason: DropReason) -> DecodedFrame {
+    mutating func dropping(_ reason: DropReason) -> DecodeStatus {
         countDrop(reason)
         return .dropped(reason)
     }
 
-    /// Counts an uninteresting frame and returns ``DecodedFrame/otherFrame``.
+    /// Counts an uninteresting frame and returns ``DecodeStatus/otherFrame``.
     @inline(__always)
-    mutating func other() -> DecodedFrame {
+    mutating func other() -> DecodeStatus {
         otherFrames &+= 1  // UInt64 counter: wrapping needs centuries of frames
         return .otherFrame
     }

@@ -42,6 +42,37 @@ public struct SSID: Sendable, Hashable, CustomStringConvertible {
         storedLength = UInt8(n)
     }
 
+    /// Copies at most the first 32 bytes of an element body: four masked word loads when
+    /// 32 bytes of the list follow the body's start (the usual case), else one memcpy.
+    @inline(__always)
+    init(_ body: Body) {
+        let n = Swift.min(body.length, Self.maxLength)
+        guard n > 0 else {
+            self.init()
+            return
+        }
+        guard body.listCount &- body.start >= Self.maxLength else {
+            self.init(truncating: UnsafeRawBufferPointer(start: body.base + body.start, count: n))
+            return
+        }
+        self.init()
+        w0 = Self.word(body, 0, n)
+        w1 = Self.word(body, 1, n)
+        w2 = Self.word(body, 2, n)
+        w3 = Self.word(body, 3, n)
+        storedLength = UInt8(n)
+    }
+
+    /// Word `k` of an SSID of `n` bytes starting at the body: bytes 8k ..< min(n, 8k + 8),
+    /// zero past `n`, in memory order; the caller has checked that 32 list bytes follow.
+    @inline(__always)
+    static func word(_ body: Body, _ k: Int, _ n: Int) -> UInt64 {
+        let valid = n &- 8 &* k  // -24 … 32
+        let raw = UInt64(littleEndian: body.base.loadUnaligned(fromByteOffset: body.start &+ 8 &* k, as: UInt64.self))
+        let kept = valid >= 8 ? raw : valid <= 0 ? 0 : raw & ((1 << (UInt64(valid) &* 8)) &- 1)
+        return kept.littleEndian  // back to memory order
+    }
+
     /// The number of bytes (0…32).
     public var count: Int { Int(storedLength) }
 
@@ -98,6 +129,29 @@ public struct RateSet: Sendable, Hashable {
     /// Builds a set from raw rate bytes (code | 0x80 when basic).
     public init(rateBytes: UnsafeRawBufferPointer) {
         for byte in rateBytes { insert(rawByte: byte) }
+    }
+
+    /// Builds a set from an element body of raw rate bytes, without branches per byte
+    /// (rates ≥ 64 × 500 kb/s, i.e. 36/48/54 Mb/s, made a branch per byte mispredict).
+    @inline(__always)
+    init(_ body: Body) {
+        var p0: UInt64 = 0, p1: UInt64 = 0, b0: UInt64 = 0, b1: UInt64 = 0
+        var i = 0
+        while i < body.length {
+            let byte = body.byte(i)
+            let bit: UInt64 = 1 << UInt64(byte & 0x3F)
+            let high: UInt64 = 0 &- UInt64((byte >> 6) & 1)  // all ones for codes 64…127
+            let basic: UInt64 = 0 &- UInt64(byte >> 7)  // all ones when the basic bit is set
+            p0 |= bit & ~high
+            p1 |= bit & high
+            b0 |= bit & ~high & basic
+            b1 |= bit & high & basic
+            i &+= 1  // i < length ≤ 255
+        }
+        present0 = p0
+        present1 = p1
+        basic0 = b0
+        basic1 = b1
     }
 
     /// Adds one raw rate byte: code in the low 7 bits, basic flag in the top bit.
@@ -208,20 +262,26 @@ public struct VendorElements: Sendable, Hashable, RandomAccessCollection {
     }
 
     public mutating func append(_ element: VendorElement) {
+        append(oui: element.oui, type: element.type ?? 0, hasType: element.type != nil)
+    }
+
+    /// ``append(_:)`` without the optional, for the element parser.
+    @inline(__always)
+    mutating func append(oui: UInt32, type: UInt8, hasType: Bool) {
         guard stored < 8 else {
             if overflowCount < .max { overflowCount += 1 }
             return
         }
-        let i = Int(stored)
-        let slot = UInt64((element.oui & 0xFF_FFFF) << 8 | UInt32(element.type ?? 0))
-        let shifted = slot << (UInt64(i % 2) * 32)
-        switch i / 2 {
+        let i = stored
+        let slot = UInt64((oui & 0xFF_FFFF) << 8 | UInt32(type))
+        let shifted = slot << (UInt64(i & 1) &* 32)
+        switch i >> 1 {
         case 0: s01 |= shifted
         case 1: s23 |= shifted
         case 2: s45 |= shifted
         default: s67 |= shifted
         }
-        if element.type != nil { typeKnown |= 1 << stored }
-        stored += 1
+        if hasType { typeKnown |= 1 << i }
+        stored = i &+ 1  // i < 8
     }
 }
