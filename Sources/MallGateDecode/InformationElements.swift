@@ -187,16 +187,16 @@ struct Body {
     let length: Int
     let listCount: Int
 
-    /// Byte `i`; callers check `i < length`.
+    /// Byte `i`; callers check `i < length` (so `start + i < listCount`: no overflow).
     @inline(__always)
-    func byte(_ i: Int) -> UInt8 { base.load(fromByteOffset: start + i, as: UInt8.self) }
+    func byte(_ i: Int) -> UInt8 { base.load(fromByteOffset: start &+ i, as: UInt8.self) }
 
     /// `n` (1…8) bytes at `i` as a little-endian word; callers check `i + n ≤ length`.
     /// Reads a whole word when 8 bytes remain in the list (masking off the extra), else byte by byte.
     @inline(__always)
     func word(at i: Int, bytes n: Int) -> UInt64 {
-        let at = start + i
-        if listCount - at >= 8 {
+        let at = start &+ i  // ≤ start + length ≤ listCount
+        if listCount &- at >= 8 {
             let w = UInt64(littleEndian: base.loadUnaligned(fromByteOffset: at, as: UInt64.self))
             return n >= 8 ? w : w & ((1 << (UInt64(n) * 8)) - 1)
         }

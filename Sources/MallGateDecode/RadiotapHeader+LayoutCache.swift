@@ -37,6 +37,11 @@ struct RadiotapLayoutCache: Sendable {
     var chainAntennas: UInt64 = 0
     var chainCount: UInt8 = 0
 
+    /// The last frequency turned into a channel number, and the number (a memo: frames
+    /// of one radio stay on a channel for a while).
+    var memoMHz: UInt16 = 0
+    var memoChannel: UInt16? = nil
+
     /// Cleared while recording when the layout cannot be replayed from the key alone.
     var cacheable = true
     // Offsets of the namespace being walked, paired up in `noteFinish`.
@@ -160,10 +165,20 @@ struct RadiotapLayoutCache: Sendable {
             let s = UInt8(truncatingIfNeeded: chainSignals >> (i * 8))
             let a = UInt8(truncatingIfNeeded: chainAntennas >> (i * 8))
             let dBm = Int8(bitPattern: u8(s))
-            radio.chainSignals.append(ChainSignal(antenna: a != 0 ? u8(a) : nil, dBm: dBm))
+            radio.chainSignals.append(dBm: dBm, antenna: a != 0 ? u8(a) : 0, hasAntenna: a != 0)
             if radio.signalDBm == nil { radio.signalDBm = dBm }
             i += 1
         }
         return true
+    }
+
+    /// ``RadioInfo/channelNumber(forMHz:)``, remembered for the last frequency.
+    @inline(__always)
+    mutating func channelNumber(forMHz mhz: UInt16) -> UInt16? {
+        if mhz != memoMHz {  // memoChannel == channelNumber(memoMHz) always (both start at 0 → nil)
+            memoMHz = mhz
+            memoChannel = RadioInfo.channelNumber(forMHz: mhz)
+        }
+        return memoChannel
     }
 }

@@ -73,22 +73,26 @@ public enum RadiotapHeader {
         // Only the header's own bytes: fields may never spill into the 802.11 frame.
         guard let header = frame.slice(0, length) else { return .failure(.radioHeaderLengthMismatch) }
         if useCache && cache.matches(header) && cache.replay(header, into: &radio) {
-            finishRadio(&radio)
+            finishRadio(&radio, cache: &cache)
             return .success(length)
         }
         var recorder = RadiotapLayoutCache()
         if let reason = walk(header, into: &radio, recorder: &recorder) { return .failure(reason) }
-        if useCache { cache = recorder }
-        finishRadio(&radio)
+        if useCache {
+            cache = recorder
+            finishRadio(&radio, cache: &cache)
+        } else {
+            finishRadio(&radio, cache: &recorder)
+        }
         return .success(length)
     }
 
     /// What every radiotap header's fields imply, cached or walked.
     @inline(__always)
-    static func finishRadio(_ radio: inout RadioInfo) {
+    static func finishRadio(_ radio: inout RadioInfo, cache: inout RadiotapLayoutCache) {
         if radio.flags.contains(.fcsAtEnd) { radio.fcsPresent = true }
         if radio.flags.contains(.badFCS) { radio.badFCS = true }
-        if let mhz = radio.channelMHz { radio.channel = RadioInfo.channelNumber(forMHz: mhz) }
+        if let mhz = radio.channelMHz { radio.channel = cache.channelNumber(forMHz: mhz) }
     }
 
     /// Walks the presence words of `header` (exactly the header's bytes), reading every
