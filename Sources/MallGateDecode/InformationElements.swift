@@ -99,82 +99,69 @@ public struct ProbeRequestElements: Sendable, Equatable {
     /// Replaces this value with what the element list `bytes` says.
     ///
     /// The hot path: one pass with direct loads, each proven in bounds by the element
-    /// length check (`bodyStart + length ≤ count`) before the body is touched. Counters
-    /// live in locals and are stored once at the end, and the fingerprint is fed a run
-    /// of consecutive hashed elements at a time.
+    /// length check (`bodyStart + length ≤ count`) before the body is touched.
     @inline(__always)
     mutating func parse(_ bytes: UnsafeRawBufferPointer) {
         self = ProbeRequestElements()
         var hasher = IEFingerprint.Hasher()
         let count = bytes.count
+        var offset = 0
+        var runStart = -1  // start of the current run of fingerprinted elements, or -1
         guard let base = bytes.baseAddress else {
             fingerprint = hasher.finalize()
             return
         }
-        var offset = 0
-        var runStart = -1  // start of the current run of fingerprinted elements, or -1
-        var elements: UInt16 = 0
-        var malformed = false
-        // Every offset below is ≤ count, and count (a captured frame) is far below Int.max,
-        // so `&+` on offsets and element lengths (≤ 255) cannot overflow.
         while offset < count {
-            guard count &- offset >= 2 else { malformed = true; break }
+            guard count - offset >= 2 else { hasMalformedElements = true; break }
             let id = base.load(fromByteOffset: offset, as: UInt8.self)
-            let length = Int(base.load(fromByteOffset: offset &+ 1, as: UInt8.self))
-            let start = offset &+ 2
-            guard length <= count &- start else { malformed = true; break }
+            let length = Int(base.load(fromByteOffset: offset + 1, as: UInt8.self))
+            let start = offset + 2  // offset < count ≤ Int.max - 2
+            guard length <= count - start else { hasMalformedElements = true; break }
             let body = Body(base: base, start: start, length: length, listCount: count)
-            elements &+= 1  // wraps only past 65535 elements, which needs > 128 KiB of list
-            if id == ElementID.ssid || id == ElementID.dsParameterSet {
-                // Not fingerprinted: close the current run.
-                if runStart >= 0 {
-                    hasher.feed(base, from: runStart, to: offset, listCount: count)
-                    runStart = -1
-                }
-                if id == ElementID.ssid {
-                    if length > SSID.maxLength { malformed = true }
-                    ssid = SSID(body)
+            elementCount &+= 1  // wraps only past 65535 elements, which needs > 128 KiB of list
+            switch id {
+            case ElementID.ssid:
+                if length > SSID.maxLength { hasMalformedElements = true }
+                ssid = SSID(truncating: UnsafeRawBufferPointer(start: base + start, count: length))
+            case ElementID.supportedRates:
+                supportedRates = RateSet(rateBytes: UnsafeRawBufferPointer(start: base + start, count: length))
+            case ElementID.extendedSupportedRates:
+                extendedRates = RateSet(rateBytes: UnsafeRawBufferPointer(start: base + start, count: length))
+            case ElementID.dsParameterSet:
+                dsChannel = length >= 1 ? body.byte(0) : nil
+            case ElementID.htCapabilities:
+                if length >= 2 { htCapabilities = UInt16(truncatingIfNeeded: body.word(at: 0, bytes: 2)) } else { hasMalformedElements = true }
+            case ElementID.vhtCapabilities:
+                if length >= 4 { vhtCapabilities = UInt32(truncatingIfNeeded: body.word(at: 0, bytes: 4)) } else { hasMalformedElements = true }
+            case ElementID.extendedCapabilities:
+                extendedCapabilities = ExtendedCapabilities(
+                    low: body.word(at: 0, bytes: Swift.min(length, 8)),
+                    high: length > 8 ? body.word(at: 8, bytes: Swift.min(length - 8, 8)) : 0,
+                    length: UInt8(length))
+            case ElementID.vendorSpecific:
+                if length >= 3 {
+                    let oui = UInt32(body.byte(0)) << 16 | UInt32(body.byte(1)) << 8 | UInt32(body.byte(2))
+                    vendorElements.append(VendorElement(oui: oui, type: length >= 4 ? body.byte(3) : nil))
                 } else {
-                    dsChannel = length >= 1 ? body.byte(0) : nil
+                    hasMalformedElements = true
                 }
-            } else {
-                if runStart < 0 { runStart = offset }
-                switch id {
-                case ElementID.supportedRates:
-                    supportedRates = RateSet(body)
-                case ElementID.extendedSupportedRates:
-                    extendedRates = RateSet(body)
-                case ElementID.htCapabilities:
-                    if length >= 2 { htCapabilities = UInt16(truncatingIfNeeded: body.word(at: 0, bytes: 2)) } else { malformed = true }
-                case ElementID.vhtCapabilities:
-                    if length >= 4 { vhtCapabilities = UInt32(truncatingIfNeeded: body.word(at: 0, bytes: 4)) } else { malformed = true }
-                case ElementID.extendedCapabilities:
-                    extendedCapabilities = ExtendedCapabilities(
-                        low: body.word(at: 0, bytes: Swift.min(length, 8)),
-                        high: length > 8 ? body.word(at: 8, bytes: Swift.min(length &- 8, 8)) : 0,
-                        length: UInt8(truncatingIfNeeded: length))
-                case ElementID.vendorSpecific:
-                    if length >= 3 {
-                        // OUI in transmission order, then the type byte when there is one.
-                        let oui = UInt32(body.byte(0)) << 16 | UInt32(body.byte(1)) << 8 | UInt32(body.byte(2))
-                        vendorElements.append(oui: oui, type: length >= 4 ? body.byte(3) : 0, hasType: length >= 4)
-                    } else {
-                        malformed = true
-                    }
-                case ElementID.extension:
-                    if length >= 1 && body.byte(0) == ElementID.heCapabilitiesExtension {
-                        heCapabilities = length > 1 ? body.word(at: 1, bytes: Swift.min(length &- 1, 6)) : 0
-                    }
-                default:
-                    break
+            case ElementID.extension:
+                if length >= 1 && body.byte(0) == ElementID.heCapabilitiesExtension {
+                    heCapabilities = length > 1 ? body.word(at: 1, bytes: Swift.min(length - 1, 6)) : 0
                 }
+            default:
+                break
             }
-            offset = start &+ length
+            if id != ElementID.ssid && id != ElementID.dsParameterSet {
+                if runStart < 0 { runStart = offset }
+            } else if runStart >= 0 {
+                hasher.feed(base, from: runStart, to: offset, listCount: count)
+                runStart = -1
+            }
+            offset = start + length
         }
         // `offset` is the end of the last well-formed element, even after a malformed one.
         if runStart >= 0 { hasher.feed(base, from: runStart, to: offset, listCount: count) }
-        elementCount = elements
-        hasMalformedElements = malformed
         fingerprint = hasher.finalize()
     }
 }
@@ -187,16 +174,16 @@ struct Body {
     let length: Int
     let listCount: Int
 
-    /// Byte `i`; callers check `i < length` (so `start + i < listCount`: no overflow).
+    /// Byte `i`; callers check `i < length`.
     @inline(__always)
-    func byte(_ i: Int) -> UInt8 { base.load(fromByteOffset: start &+ i, as: UInt8.self) }
+    func byte(_ i: Int) -> UInt8 { base.load(fromByteOffset: start + i, as: UInt8.self) }
 
     /// `n` (1…8) bytes at `i` as a little-endian word; callers check `i + n ≤ length`.
     /// Reads a whole word when 8 bytes remain in the list (masking off the extra), else byte by byte.
     @inline(__always)
     func word(at i: Int, bytes n: Int) -> UInt64 {
-        let at = start &+ i  // ≤ start + length ≤ listCount
-        if listCount &- at >= 8 {
+        let at = start + i
+        if listCount - at >= 8 {
             let w = UInt64(littleEndian: base.loadUnaligned(fromByteOffset: at, as: UInt64.self))
             return n >= 8 ? w : w & ((1 << (UInt64(n) * 8)) - 1)
         }

@@ -42,37 +42,6 @@ public struct SSID: Sendable, Hashable, CustomStringConvertible {
         storedLength = UInt8(n)
     }
 
-    /// Copies at most the first 32 bytes of an element body: four masked word loads when
-    /// 32 bytes of the list follow the body's start (the usual case), else one memcpy.
-    @inline(__always)
-    init(_ body: Body) {
-        let n = Swift.min(body.length, Self.maxLength)
-        guard n > 0 else {
-            self.init()
-            return
-        }
-        guard body.listCount &- body.start >= Self.maxLength else {
-            self.init(truncating: UnsafeRawBufferPointer(start: body.base + body.start, count: n))
-            return
-        }
-        self.init()
-        w0 = Self.word(body, 0, n)
-        w1 = Self.word(body, 1, n)
-        w2 = Self.word(body, 2, n)
-        w3 = Self.word(body, 3, n)
-        storedLength = UInt8(n)
-    }
-
-    /// Word `k` of an SSID of `n` bytes starting at the body: bytes 8k ..< min(n, 8k + 8),
-    /// zero past `n`, in memory order; the caller has checked that 32 list bytes follow.
-    @inline(__always)
-    static func word(_ body: Body, _ k: Int, _ n: Int) -> UInt64 {
-        let valid = n &- 8 &* k  // -24 … 32
-        let raw = UInt64(littleEndian: body.base.loadUnaligned(fromByteOffset: body.start &+ 8 &* k, as: UInt64.self))
-        let kept = valid >= 8 ? raw : valid <= 0 ? 0 : raw & ((1 << (UInt64(valid) &* 8)) &- 1)
-        return kept.littleEndian  // back to memory order
-    }
-
     /// The number of bytes (0…32).
     public var count: Int { Int(storedLength) }
 
@@ -129,28 +98,6 @@ public struct RateSet: Sendable, Hashable {
     /// Builds a set from raw rate bytes (code | 0x80 when basic).
     public init(rateBytes: UnsafeRawBufferPointer) {
         for byte in rateBytes { insert(rawByte: byte) }
-    }
-
-    /// Builds a set from an element body of raw rate bytes, without branches per byte
-    /// (a branch on the code's bit 6, set for 36/48/54 Mb/s, mispredicted often): each
-    /// byte's bit goes into the word its bit 6 selects, indexed in a small local array.
-    @inline(__always)
-    init(_ body: Body) {
-        // present0, present1, basic0, basic1
-        var words: (UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0)
-        Swift.withUnsafeMutableBytes(of: &words) { raw in
-            let w = raw.baseAddress!.assumingMemoryBound(to: UInt64.self)
-            var i = 0
-            while i < body.length {
-                let byte = body.byte(i)
-                let bit: UInt64 = 1 &<< UInt64(byte)  // masking shift: bit (byte & 63)
-                let high = Int((byte >> 6) & 1)
-                w[high] |= bit
-                w[2 &+ high] |= bit & (0 &- UInt64(byte >> 7))  // all ones when the basic bit is set
-                i &+= 1  // i < length ≤ 255
-            }
-        }
-        (present0, present1, basic0, basic1) = words
     }
 
     /// Adds one raw rate byte: code in the low 7 bits, basic flag in the top bit.
@@ -261,26 +208,20 @@ public struct VendorElements: Sendable, Hashable, RandomAccessCollection {
     }
 
     public mutating func append(_ element: VendorElement) {
-        append(oui: element.oui, type: element.type ?? 0, hasType: element.type != nil)
-    }
-
-    /// ``append(_:)`` without the optional, for the element parser.
-    @inline(__always)
-    mutating func append(oui: UInt32, type: UInt8, hasType: Bool) {
         guard stored < 8 else {
             if overflowCount < .max { overflowCount += 1 }
             return
         }
-        let i = stored
-        let slot = UInt64((oui & 0xFF_FFFF) << 8 | UInt32(type))
-        let shifted = slot << (UInt64(i & 1) &* 32)
-        switch i >> 1 {
+        let i = Int(stored)
+        let slot = UInt64((element.oui & 0xFF_FFFF) << 8 | UInt32(element.type ?? 0))
+        let shifted = slot << (UInt64(i % 2) * 32)
+        switch i / 2 {
         case 0: s01 |= shifted
         case 1: s23 |= shifted
         case 2: s45 |= shifted
         default: s67 |= shifted
         }
-        if hasType { typeKnown |= 1 << i }
-        stored = i &+ 1  // i < 8
+        if element.type != nil { typeKnown |= 1 << stored }
+        stored += 1
     }
 }
