@@ -187,12 +187,14 @@ struct DecodeBatcher {
     @inline(__always)
     mutating func accept(_ frame: borrowing FrameView) {
         let index = frame.sourceIndex
-        switch decoders[index].decode(frame.bytes, into: &scratch) {
+        let status = decoders[index].decode(frame.bytes, into: &scratch)
+        switch status {
         case .probeRequest:
             batch.append(Observation(
                 sensor: firstSensor &+ index, timestampNanoseconds: frame.timestampNanoseconds,
                 frameNumber: frame.frameNumber, event: .probeRequest(scratch)))
-        case .deviceFrame(let device):
+        case .deviceFrame:
+            guard let device = status.deviceFrame(radio: scratch.radio) else { return }
             batch.append(Observation(
                 sensor: firstSensor &+ index, timestampNanoseconds: frame.timestampNanoseconds,
                 frameNumber: frame.frameNumber, event: .deviceFrame(device)))

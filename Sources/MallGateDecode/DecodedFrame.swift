@@ -13,15 +13,27 @@ public enum DecodedFrame: Sendable, Equatable {
 
 /// What ``FrameDecoder/decode(_:into:)`` made of a frame; a probe request itself is in the
 /// caller's ``ProbeRequest``.
+///
+/// Small enough to come back in registers: a device frame's radio data is left in the
+/// caller's `probe.radio` rather than carried here (see ``deviceFrame(radio:)``).
 public enum DecodeStatus: Sendable, Equatable {
     /// The caller's ``ProbeRequest`` now holds the decoded probe request.
     case probeRequest
     /// Another frame a phone transmits; only with ``DecodeOptions/includeDeviceFrames``.
-    case deviceFrame(DeviceFrame)
+    /// Its radio data is in the caller's `probe.radio`.
+    case deviceFrame(source: MACAddress, destination: MACAddress, kind: DeviceFrame.Kind, sequenceNumber: UInt16?)
     /// A valid frame of no interest.
     case otherFrame
     /// A frame that could not be decoded, and why.
     case dropped(DropReason)
+
+    /// The device frame this status describes, with the radio data the decoder left in `probe.radio`;
+    /// nil for other statuses.
+    @inlinable
+    public func deviceFrame(radio: RadioInfo) -> DeviceFrame? {
+        guard case .deviceFrame(let source, let destination, let kind, let sequenceNumber) = self else { return nil }
+        return DeviceFrame(radio: radio, source: source, destination: destination, kind: kind, sequenceNumber: sequenceNumber)
+    }
 }
 
 /// Why a frame was dropped: one name per thing an operator would want to count.

@@ -22,9 +22,10 @@ public struct FrameDecoder: Sendable {
     /// - Parameter frame: the captured bytes, starting with the link type's header.
     public mutating func decode(_ frame: UnsafeRawBufferPointer) -> DecodedFrame {
         var probe = ProbeRequest()
-        switch decode(frame, into: &probe) {
+        let status = decode(frame, into: &probe)
+        switch status {
         case .probeRequest: return .probeRequest(probe)
-        case .deviceFrame(let device): return .deviceFrame(device)
+        case .deviceFrame: return .deviceFrame(status.deviceFrame(radio: probe.radio)!)
         case .otherFrame: return .otherFrame
         case .dropped(let reason): return .dropped(reason)
         }
@@ -44,7 +45,9 @@ public struct FrameDecoder: Sendable {
     /// - Parameters:
     ///   - frame: the captured bytes, starting with the link type's header.
     ///   - probe: overwritten; it holds the decoded frame when the result is
-    ///     ``DecodeStatus/probeRequest`` and unspecified partial data otherwise.
+    ///     ``DecodeStatus/probeRequest``, the radio data (`probe.radio`) of a device frame
+    ///     for ``DecodeStatus/deviceFrame(source:destination:kind:sequenceNumber:)``, and
+    ///     unspecified partial data otherwise.
     public mutating func decode(_ frame: UnsafeRawBufferPointer, into probe: inout ProbeRequest) -> DecodeStatus {
         counters.frames &+= 1  // UInt64: centuries to wrap at any real frame rate
         probe.radio = RadioInfo()

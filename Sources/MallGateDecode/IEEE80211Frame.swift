@@ -59,13 +59,12 @@ enum IEEE80211Frame {
             default: return counters.other()
             }
             counters.deviceFrames &+= 1  // UInt64 counter: wrapping needs centuries of frames
-            return .deviceFrame(DeviceFrame(radio: probe.radio, source: addr2, destination: addr1, kind: kind,
-                                            sequenceNumber: sequenceControl >> 4))
+            return .deviceFrame(source: addr2, destination: addr1, kind: kind, sequenceNumber: sequenceControl >> 4)
         case 1:  // control: only PS-Poll is sent by a client, with its address as TA
             guard includeDeviceFrames, subtype == 10 else { return counters.other() }
             guard let ra = mpdu.mac(4), let ta = mpdu.mac(10) else { return counters.dropping(.truncated80211Header) }
             counters.deviceFrames &+= 1  // UInt64 counter: wrapping needs centuries of frames
-            return .deviceFrame(DeviceFrame(radio: probe.radio, source: ta, destination: ra, kind: .powerSavePoll, sequenceNumber: nil))
+            return .deviceFrame(source: ta, destination: ra, kind: .powerSavePoll, sequenceNumber: nil)
         case 2:  // data
             guard includeDeviceFrames else { return counters.other() }
             // Only station → AP (ToDS=1, FromDS=0): the transmitter is the device.
@@ -76,8 +75,7 @@ enum IEEE80211Frame {
             // Subtype bit 2 (0x4) marks "no data" (Null, QoS Null).
             let kind: DeviceFrame.Kind = subtype & 0x04 != 0 ? .nullDataToAP : .dataToAP
             counters.deviceFrames &+= 1  // UInt64 counter: wrapping needs centuries of frames
-            return .deviceFrame(DeviceFrame(radio: probe.radio, source: addr2, destination: addr1, kind: kind,
-                                            sequenceNumber: sequenceControl >> 4))
+            return .deviceFrame(source: addr2, destination: addr1, kind: kind, sequenceNumber: sequenceControl >> 4)
         default:  // extension frames (type 3): not from phones we track
             return counters.other()
         }
