@@ -17,8 +17,9 @@ mkdir -p bench-out
 file=${1:-bench-out/probes-1000000.pcap}
 [ -s "$file" ] || { echo "decode-loop.sh: $file is missing; run scripts/bench/decode.sh (or make-probe-pcap.py) first" >&2; exit 1; }
 
-swiftc -O -g -wmo -parse-as-library -module-name MallGateDecode \
-    Sources/MallGateDecode/*.swift scripts/bench/DecodeLoop.swift -o bench-out/decode-loop
+# From inside bench-out/: with -g, swiftc leaves MallGateDecode-*.swiftmodule/doc files in its working directory.
+(cd bench-out && swiftc -O -g -wmo -parse-as-library -module-name MallGateDecode \
+    "$root"/Sources/MallGateDecode/*.swift "$root"/scripts/bench/DecodeLoop.swift -o decode-loop)
 
 if [ -n "${CALLGRIND:-}" ]; then
     out=bench-out/decode-loop.callgrind
