@@ -173,7 +173,7 @@ struct DecodeBatcher {
     var droppedAtEdge: [UInt64]
     let firstSensor: Int
     let capacity: Int
-    /// Where each probe request is decoded, then copied once into the batch.
+    /// Where each probe request is decoded in place, then copied into the batch.
     var scratch = ProbeRequest()
 
     init(decoders: [FrameDecoder], firstSensor: Int, capacity: Int) {
