@@ -1,6 +1,7 @@
 // libFuzzer entry point for MallGateDecode; built by scripts/fuzz, not by SwiftPM
 // (a libFuzzer binary has no main). The first input byte picks the link type, the rest
-// is one captured frame; the IE walker also runs over the whole remainder.
+// is one captured frame, decoded twice by one decoder (cold, then with its radiotap layout
+// cache warm); the IE walker also runs over the whole remainder.
 
 private let linkTypes: [LinkType] = [.radiotap, .ieee80211, .ppi, .prism, .avs, .tzsp]
 
@@ -14,7 +15,12 @@ public func fuzzDecode(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
     var decoder = FrameDecoder(
         linkType: linkType,
         options: DecodeOptions(includeDeviceFrames: bytes[0] & 0x40 != 0, fcsPolicy: verify ? .verify : .trustRadioHeader))
-    switch decoder.decode(frame) {
+    let first = decoder.decode(frame)
+    // The same frame again meets the radiotap layout it just cached: replaying it must give
+    // exactly what walking it gave.
+    let again = decoder.decode(frame)
+    if again != first { fatalError("radiotap layout cache changed the decode of this frame") }
+    switch first {
     case .probeRequest(let probe):
         // Touch the inline collections so their accessors are exercised too.
         _ = probe.ssid.description

@@ -181,6 +181,8 @@ struct DecodeBatcher {
     var droppedAtEdge: [UInt64]
     let firstSensor: Int
     let capacity: Int
+    /// Where each probe request is decoded in place, then copied into the batch.
+    var scratch = ProbeRequest()
 
     init(decoders: [FrameDecoder], firstSensor: Int, capacity: Int) {
         self.decoders = decoders
@@ -193,12 +195,14 @@ struct DecodeBatcher {
     @inline(__always)
     mutating func accept(_ frame: borrowing FrameView) {
         let index = frame.sourceIndex
-        switch decoders[index].decode(frame.bytes) {
-        case .probeRequest(let probe):
+        let status = decoders[index].decode(frame.bytes, into: &scratch)
+        switch status {
+        case .probeRequest:
             batch.append(Observation(
                 sensor: firstSensor &+ index, timestampNanoseconds: frame.timestampNanoseconds,
-                frameNumber: frame.frameNumber, event: .probeRequest(probe)))
-        case .deviceFrame(let device):
+                frameNumber: frame.frameNumber, event: .probeRequest(scratch)))
+        case .deviceFrame:
+            guard let device = status.deviceFrame(radio: scratch.radio) else { return }
             batch.append(Observation(
                 sensor: firstSensor &+ index, timestampNanoseconds: frame.timestampNanoseconds,
                 frameNumber: frame.frameNumber, event: .deviceFrame(device)))

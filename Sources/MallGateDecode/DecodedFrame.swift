@@ -1,5 +1,5 @@
 /// What the decoder made of one captured frame.
-public enum DecodedFrame: Sendable {
+public enum DecodedFrame: Sendable, Equatable {
     /// A probe request, fully decoded.
     case probeRequest(ProbeRequest)
     /// Another frame a phone transmits (association, authentication, data to an AP, …);
@@ -9,6 +9,31 @@ public enum DecodedFrame: Sendable {
     case otherFrame
     /// A frame that could not be decoded, and why; each reason has its own counter.
     case dropped(DropReason)
+}
+
+/// What ``FrameDecoder/decode(_:into:)`` made of a frame; a probe request itself is in the
+/// caller's ``ProbeRequest``.
+///
+/// Small enough to come back in registers: a device frame's radio data is left in the
+/// caller's `probe.radio` rather than carried here (see ``deviceFrame(radio:)``).
+public enum DecodeStatus: Sendable, Equatable {
+    /// The caller's ``ProbeRequest`` now holds the decoded probe request.
+    case probeRequest
+    /// Another frame a phone transmits; only with ``DecodeOptions/includeDeviceFrames``.
+    /// Its radio data is in the caller's `probe.radio`.
+    case deviceFrame(source: MACAddress, destination: MACAddress, kind: DeviceFrame.Kind, sequenceNumber: UInt16?)
+    /// A valid frame of no interest.
+    case otherFrame
+    /// A frame that could not be decoded, and why.
+    case dropped(DropReason)
+
+    /// The device frame this status describes, with the radio data the decoder left in `probe.radio`;
+    /// nil for other statuses.
+    @inlinable
+    public func deviceFrame(radio: RadioInfo) -> DeviceFrame? {
+        guard case .deviceFrame(let source, let destination, let kind, let sequenceNumber) = self else { return nil }
+        return DeviceFrame(radio: radio, source: source, destination: destination, kind: kind, sequenceNumber: sequenceNumber)
+    }
 }
 
 /// Why a frame was dropped: one name per thing an operator would want to count.
@@ -84,6 +109,14 @@ public struct ProbeRequest: Sendable, Equatable {
         self.fragmentNumber = fragmentNumber
         self.isRetry = isRetry
         self.elements = elements
+    }
+
+    /// An empty value (zero addresses, no radio data, no elements) to decode into with
+    /// ``FrameDecoder/decode(_:into:)``.
+    public init() {
+        self.init(radio: RadioInfo(), source: MACAddress(rawValue: 0), destination: MACAddress(rawValue: 0),
+                  bssid: MACAddress(rawValue: 0), sequenceNumber: 0, fragmentNumber: 0, isRetry: false,
+                  elements: ProbeRequestElements())
     }
 
     public var ssid: SSID { elements.ssid }
@@ -173,14 +206,14 @@ public struct DecodeCounters: Sendable, Equatable {
 
     /// Counts a drop and returns it, for `return counters.dropping(.reason)` at each drop site.
     @inline(__always)
-    mutating func dropping(_ reason: DropReason) -> DecodedFrame {
+    mutating func dropping(_ reason: DropReason) -> DecodeStatus {
         countDrop(reason)
         return .dropped(reason)
     }
 
-    /// Counts an uninteresting frame and returns ``DecodedFrame/otherFrame``.
+    /// Counts an uninteresting frame and returns ``DecodeStatus/otherFrame``.
     @inline(__always)
-    mutating func other() -> DecodedFrame {
+    mutating func other() -> DecodeStatus {
         otherFrames &+= 1  // UInt64 counter: wrapping needs centuries of frames
         return .otherFrame
     }

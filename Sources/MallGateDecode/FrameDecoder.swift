@@ -9,6 +9,8 @@ public struct FrameDecoder: Sendable {
     public let options: DecodeOptions
     /// What this decoder has seen so far.
     public var counters = DecodeCounters()
+    /// The radiotap layout of the last frame walked, replayed while frames keep it.
+    var radiotapCache = RadiotapLayoutCache()
 
     public init(linkType: LinkType, options: DecodeOptions = .init()) {
         self.linkType = linkType
@@ -19,31 +21,76 @@ public struct FrameDecoder: Sendable {
     ///
     /// - Parameter frame: the captured bytes, starting with the link type's header.
     public mutating func decode(_ frame: UnsafeRawBufferPointer) -> DecodedFrame {
-        // Counted at each return site inside, so the result is built once in our return slot.
-        Self.decode(frame, linkType: linkType, options: options, counters: &counters)
+        var probe = ProbeRequest()
+        let status = decode(frame, into: &probe)
+        switch status {
+        case .probeRequest: return .probeRequest(probe)
+        case .deviceFrame: return .deviceFrame(status.deviceFrame(radio: probe.radio)!)
+        case .otherFrame: return .otherFrame
+        case .dropped(let reason): return .dropped(reason)
+        }
     }
 
     /// Decodes one frame without counting.
     public static func decode(_ frame: UnsafeRawBufferPointer, linkType: LinkType, options: DecodeOptions) -> DecodedFrame {
-        var ignored = DecodeCounters()
-        return decode(frame, linkType: linkType, options: options, counters: &ignored)
+        var decoder = FrameDecoder(linkType: linkType, options: options)
+        return decoder.decode(frame)
     }
 
-    @inline(__always)
-    static func decode(
-        _ frame: UnsafeRawBufferPointer, linkType: LinkType, options: DecodeOptions, counters: inout DecodeCounters
-    ) -> DecodedFrame {
+    /// Decodes one frame into caller-owned storage and counts the outcome: the hot path.
+    ///
+    /// A probe request is about 300 bytes; writing it where the caller keeps it (rather than
+    /// returning it through an enum) saves several copies per frame.
+    ///
+    /// - Parameters:
+    ///   - frame: the captured bytes, starting with the link type's header.
+    ///   - probe: overwritten; it holds the decoded frame when the result is
+    ///     ``DecodeStatus/probeRequest``, the radio data (`probe.radio`) of a device frame
+    ///     for ``DecodeStatus/deviceFrame(source:destination:kind:sequenceNumber:)``, and
+    ///     unspecified partial data otherwise.
+    public mutating func decode(_ frame: UnsafeRawBufferPointer, into probe: inout ProbeRequest) -> DecodeStatus {
         counters.frames &+= 1  // UInt64: centuries to wrap at any real frame rate
-        let header: Result<RadioHeader, DropReason>
+        probe.radio = RadioInfo()
+        let headerLength: Int
         switch linkType {
-        case .radiotap: header = RadiotapHeader.parse(frame)
-        case .ieee80211: header = .success(RadioHeader(radio: RadioInfo(), length: 0))
-        case .ppi: header = PPIHeader.parse(frame)
-        case .prism: header = PrismHeader.parse(frame)
-        case .avs: header = AVSHeader.parse(frame)
+        case .radiotap:
+            switch RadiotapHeader.parse(frame, into: &probe.radio, cache: &radiotapCache) {
+            case .success(let length): headerLength = length
+            case .failure(let reason): return counters.dropping(reason)
+            }
+        case .ieee80211:
+            headerLength = 0
+        default:
+            switch Self.otherRadioHeader(frame, linkType: linkType) {
+            case .success(let parsed):
+                probe.radio = parsed.radio
+                headerLength = parsed.length
+            case .failure(let reason): return counters.dropping(reason)
+            }
+        }
+        let mpdu = frame.suffix(from: headerLength)
+        if probe.radio.badFCS { return counters.dropping(.badFCS) }
+        var body = mpdu
+        if probe.radio.fcsPresent {
+            guard mpdu.count >= 4 + IEEE80211Frame.minimumLength, let fcs = mpdu.le32(mpdu.count - 4),
+                  let withoutFCS = mpdu.slice(0, mpdu.count - 4)
+            else { return counters.dropping(.truncated80211Header) }
+            if options.fcsPolicy == .verify && CRC32.checksum(withoutFCS) != fcs { return counters.dropping(.badFCS) }
+            body = withoutFCS
+        }
+        return IEEE80211Frame.classify(body, into: &probe, includeDeviceFrames: options.includeDeviceFrames,
+                                       counters: &counters)
+    }
+
+    /// The radio headers other than radiotap (rarer; parsed into a returned value).
+    static func otherRadioHeader(_ frame: UnsafeRawBufferPointer, linkType: LinkType) -> Result<RadioHeader, DropReason> {
+        switch linkType {
+        case .ppi: return PPIHeader.parse(frame)
+        case .prism: return PrismHeader.parse(frame)
+        case .avs: return AVSHeader.parse(frame)
         case .tzsp:
             switch TZSPHeader.parse(frame) {
-            case .failure(let reason): return counters.dropping(reason)
+            case .failure(let reason): return .failure(reason)
             case .success(let tzsp):
                 let inner = frame.suffix(from: tzsp.length)
                 let innerHeader: Result<RadioHeader, DropReason>
@@ -53,37 +100,15 @@ public struct FrameDecoder: Sendable {
                 default: innerHeader = .success(RadioHeader(radio: RadioInfo(), length: 0))
                 }
                 switch innerHeader {
-                case .failure(let reason): return counters.dropping(reason)
+                case .failure(let reason): return .failure(reason)
                 case .success(var nested):
                     nested.radio.fillMissing(from: tzsp.radio)
                     nested.length += tzsp.length  // both ≤ frame.count
-                    header = .success(nested)
+                    return .success(nested)
                 }
             }
-        default: return counters.dropping(.unsupportedLinkType)
+        default: return .failure(.unsupportedLinkType)
         }
-        switch header {
-        case .failure(let reason): return counters.dropping(reason)
-        case .success(let parsed): return decode80211(frame.suffix(from: parsed.length), radio: parsed.radio, options: options,
-                                                          counters: &counters)
-        }
-    }
-
-    @inline(__always)
-    static func decode80211(
-        _ mpdu: UnsafeRawBufferPointer, radio: RadioInfo, options: DecodeOptions, counters: inout DecodeCounters
-    ) -> DecodedFrame {
-        if radio.badFCS { return counters.dropping(.badFCS) }
-        var body = mpdu
-        if radio.fcsPresent {
-            guard mpdu.count >= 4 + IEEE80211Frame.minimumLength, let fcs = mpdu.le32(mpdu.count - 4),
-                  let withoutFCS = mpdu.slice(0, mpdu.count - 4)
-            else { return counters.dropping(.truncated80211Header) }
-            if options.fcsPolicy == .verify && CRC32.checksum(withoutFCS) != fcs { return counters.dropping(.badFCS) }
-            body = withoutFCS
-        }
-        return IEEE80211Frame.classify(body, radio: radio, includeDeviceFrames: options.includeDeviceFrames,
-                                       counters: &counters)
     }
 }
 

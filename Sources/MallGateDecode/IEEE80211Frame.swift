@@ -13,10 +13,13 @@ enum IEEE80211Frame {
     /// The smallest 802.11 frame (ACK/CTS: FC, duration, RA, FCS-less) is 10 bytes.
     static let minimumLength = 10
 
+    /// Classifies an 802.11 frame (FCS already removed); a probe request is decoded into
+    /// `probe`, whose `radio` the caller has already filled.
     @inline(__always)
     static func classify(
-        _ mpdu: UnsafeRawBufferPointer, radio: RadioInfo, includeDeviceFrames: Bool, counters: inout DecodeCounters
-    ) -> DecodedFrame {
+        _ mpdu: UnsafeRawBufferPointer, into probe: inout ProbeRequest, includeDeviceFrames: Bool,
+        counters: inout DecodeCounters
+    ) -> DecodeStatus {
         guard let fc0 = mpdu.u8(0), let fc1 = mpdu.u8(1), mpdu.count >= minimumLength else {
             return counters.dropping(.truncated80211Header)
         }
@@ -32,15 +35,17 @@ enum IEEE80211Frame {
                   let sequenceControl = mpdu.le16(22), mpdu.count >= headerLength
             else { return counters.dropping(.truncated80211Header) }
             if subtype == 4 {
-                // Built in place: the element summary is ~200 bytes, not worth copying around.
-                var probe = ProbeRequest(
-                    radio: radio, source: addr2, destination: addr1, bssid: addr3,
-                    sequenceNumber: sequenceControl >> 4, fragmentNumber: UInt8(sequenceControl & 0x0F),
-                    isRetry: fc1 & retry != 0, elements: ProbeRequestElements())
+                // Written in place: the element summary is ~200 bytes, not worth copying around.
+                probe.source = addr2
+                probe.destination = addr1
+                probe.bssid = addr3
+                probe.sequenceNumber = sequenceControl >> 4
+                probe.fragmentNumber = UInt8(sequenceControl & 0x0F)
+                probe.isRetry = fc1 & retry != 0
                 probe.elements.parse(mpdu.suffix(from: headerLength))
                 counters.probeRequests &+= 1  // UInt64 counter: wrapping needs centuries of frames
                 if probe.elements.hasMalformedElements { counters.malformedElementLists &+= 1 }  // UInt64 counter: wrapping needs centuries of frames
-                return .probeRequest(probe)
+                return .probeRequest
             }
             guard includeDeviceFrames else { return counters.other() }
             let kind: DeviceFrame.Kind
@@ -54,13 +59,12 @@ enum IEEE80211Frame {
             default: return counters.other()
             }
             counters.deviceFrames &+= 1  // UInt64 counter: wrapping needs centuries of frames
-            return .deviceFrame(DeviceFrame(radio: radio, source: addr2, destination: addr1, kind: kind,
-                                            sequenceNumber: sequenceControl >> 4))
+            return .deviceFrame(source: addr2, destination: addr1, kind: kind, sequenceNumber: sequenceControl >> 4)
         case 1:  // control: only PS-Poll is sent by a client, with its address as TA
             guard includeDeviceFrames, subtype == 10 else { return counters.other() }
             guard let ra = mpdu.mac(4), let ta = mpdu.mac(10) else { return counters.dropping(.truncated80211Header) }
             counters.deviceFrames &+= 1  // UInt64 counter: wrapping needs centuries of frames
-            return .deviceFrame(DeviceFrame(radio: radio, source: ta, destination: ra, kind: .powerSavePoll, sequenceNumber: nil))
+            return .deviceFrame(source: ta, destination: ra, kind: .powerSavePoll, sequenceNumber: nil)
         case 2:  // data
             guard includeDeviceFrames else { return counters.other() }
             // Only station → AP (ToDS=1, FromDS=0): the transmitter is the device.
@@ -71,8 +75,7 @@ enum IEEE80211Frame {
             // Subtype bit 2 (0x4) marks "no data" (Null, QoS Null).
             let kind: DeviceFrame.Kind = subtype & 0x04 != 0 ? .nullDataToAP : .dataToAP
             counters.deviceFrames &+= 1  // UInt64 counter: wrapping needs centuries of frames
-            return .deviceFrame(DeviceFrame(radio: radio, source: addr2, destination: addr1, kind: kind,
-                                            sequenceNumber: sequenceControl >> 4))
+            return .deviceFrame(source: addr2, destination: addr1, kind: kind, sequenceNumber: sequenceControl >> 4)
         default:  // extension frames (type 3): not from phones we track
             return counters.other()
         }

@@ -46,9 +46,13 @@ public struct IEFingerprint: Hashable, Sendable, CustomStringConvertible {
         var h: UInt64 = 0x4D47_4945_3100_0000 ^ p5
 
         @inline(__always)
-        mutating func absorb(word w: UInt64) {
-            let k = rotl(w &* Self.p2, 31) &* Self.p1  // wrapping is the point: hash arithmetic mod 2⁶⁴
-            h = rotl(h ^ k, 27) &* Self.p1 &+ Self.p4  // wrapping is the point: hash arithmetic mod 2⁶⁴
+        mutating func absorb(word w: UInt64) { h = Self.step(h, w) }
+
+        /// One absorb step on state `h`.
+        @inline(__always)
+        static func step(_ h: UInt64, _ w: UInt64) -> UInt64 {
+            let k = rotl(w &* p2, 31) &* p1  // wrapping is the point: hash arithmetic mod 2⁶⁴
+            return rotl(h ^ k, 27) &* p1 &+ p4  // wrapping is the point: hash arithmetic mod 2⁶⁴
         }
 
         /// Bytes of S not yet absorbed (fewer than 8), little-endian from bit 0.
@@ -60,21 +64,28 @@ public struct IEFingerprint: Hashable, Sendable, CustomStringConvertible {
         @inline(__always)
         mutating func feed(_ base: UnsafeRawPointer, from: Int, to: Int, listCount: Int) {
             var i = from
-            total &+= UInt64(to - from)  // to ≥ from, and a list is far below 2⁶⁴ bytes
+            total &+= UInt64(to &- from)  // to ≥ from, and a list is far below 2⁶⁴ bytes
             if pendingBytes != 0 {
-                let take = Swift.min(8 - Int(pendingBytes), to - i)
-                pending |= Self.partialWord(base, at: i, count: take, listCount: listCount) << (pendingBytes * 8)
-                pendingBytes += UInt64(take)
-                i += take
+                let take = Swift.min(8 &- Int(pendingBytes), to &- i)  // 1…7
+                pending |= Self.partialWord(base, at: i, count: take, listCount: listCount) << (pendingBytes &* 8)
+                pendingBytes &+= UInt64(take)  // ≤ 8
+                i &+= take
                 guard pendingBytes == 8 else { return }
                 absorb(word: pending)
                 pending = 0
                 pendingBytes = 0
             }
-            while to - i >= 8 {
-                absorb(word: UInt64(littleEndian: base.loadUnaligned(fromByteOffset: i, as: UInt64.self)))
-                i += 8
+            // A counted loop with the state in a local: no overflow checks or stores per word.
+            // i ≤ to ≤ listCount, so `&+` on i and the word count cannot overflow.
+            var words = (to &- i) >> 3
+            var state = h
+            while words > 0 {
+                let w = UInt64(littleEndian: base.loadUnaligned(fromByteOffset: i, as: UInt64.self))
+                state = Self.step(state, w)
+                i &+= 8
+                words &-= 1
             }
+            h = state
             if i < to {
                 pending = Self.partialWord(base, at: i, count: to - i, listCount: listCount)
                 pendingBytes = UInt64(to - i)
@@ -118,6 +129,6 @@ public struct IEFingerprint: Hashable, Sendable, CustomStringConvertible {
         }
 
         @inline(__always)
-        func rotl(_ x: UInt64, _ r: UInt64) -> UInt64 { x << r | x >> (64 - r) }
+        static func rotl(_ x: UInt64, _ r: UInt64) -> UInt64 { x << r | x >> (64 &- r) }
     }
 }

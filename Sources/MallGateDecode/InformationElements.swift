@@ -96,12 +96,13 @@ public struct ProbeRequestElements: Sendable, Equatable {
         parse(bytes)
     }
 
-    /// Parses an element list into this value (which should be freshly initialized).
+    /// Replaces this value with what the element list `bytes` says.
     ///
     /// The hot path: one pass with direct loads, each proven in bounds by the element
     /// length check (`bodyStart + length ≤ count`) before the body is touched.
     @inline(__always)
     mutating func parse(_ bytes: UnsafeRawBufferPointer) {
+        self = ProbeRequestElements()
         var hasher = IEFingerprint.Hasher()
         let count = bytes.count
         var offset = 0

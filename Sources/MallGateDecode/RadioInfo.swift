@@ -89,6 +89,22 @@ public struct ChainSignals: Sendable, Equatable, RandomAccessCollection {
         return ChainSignal(antenna: known ? UInt8(truncatingIfNeeded: antennas >> (i * 8)) : nil, dBm: dBm)
     }
 
+    /// ``append(_:)`` without the optional, for the radiotap replay.
+    @inline(__always)
+    mutating func append(dBm: Int8, antenna: UInt8, hasAntenna: Bool) {
+        guard stored < 8 else {
+            if overflowCount < .max { overflowCount &+= 1 }  // < .max
+            return
+        }
+        let shift = UInt64(stored) &* 8  // ≤ 56
+        dBms |= UInt64(UInt8(bitPattern: dBm)) << shift
+        if hasAntenna {
+            antennas |= UInt64(antenna) << shift
+            antennaKnown |= 1 << stored
+        }
+        stored &+= 1  // < 8
+    }
+
     /// Adds a chain, or counts it in ``overflowCount`` when all eight slots are used.
     public mutating func append(_ chain: ChainSignal) {
         guard stored < 8 else {

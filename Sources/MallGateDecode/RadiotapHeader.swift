@@ -51,7 +51,20 @@ public enum RadiotapHeader {
     ///   ``DropReason/radioHeaderLengthMismatch`` (length < 8 or > frame),
     ///   ``DropReason/unterminatedPresenceBitmap``, ``DropReason/truncatedRadioField``.
     public static func parse(_ frame: UnsafeRawBufferPointer) -> Result<RadioHeader, DropReason> {
-        guard let version = frame.u8(0), let lengthField = frame.le16(2), frame.has(8, at: 0) else {
+        var radio = RadioInfo()
+        var cache = RadiotapLayoutCache()
+        return parse(frame, into: &radio, cache: &cache, useCache: false).map { RadioHeader(radio: radio, length: $0) }
+    }
+
+    /// Parses the radiotap header at the start of `frame` into `radio` (a fresh value),
+    /// replaying `cache` when the frame has its layout and walking (and recaching) otherwise.
+    ///
+    /// - Returns: the header length, or the same drop reasons as ``parse(_:)``.
+    @inline(__always)
+    static func parse(
+        _ frame: UnsafeRawBufferPointer, into radio: inout RadioInfo, cache: inout RadiotapLayoutCache, useCache: Bool = true
+    ) -> Result<Int, DropReason> {
+        guard frame.count >= 8, let version = frame.u8(0), let lengthField = frame.le16(2) else {
             return .failure(.truncatedRadioHeader)
         }
         guard version == 0 else { return .failure(.unsupportedRadioHeaderVersion) }
@@ -59,16 +72,45 @@ public enum RadiotapHeader {
         guard length >= 8, length <= frame.count else { return .failure(.radioHeaderLengthMismatch) }
         // Only the header's own bytes: fields may never spill into the 802.11 frame.
         guard let header = frame.slice(0, length) else { return .failure(.radioHeaderLengthMismatch) }
+        if useCache && cache.matches(header) && cache.replay(header, into: &radio) {
+            finishRadio(&radio, cache: &cache)
+            return .success(length)
+        }
+        var recorder = RadiotapLayoutCache()
+        if let reason = walk(header, into: &radio, recorder: &recorder) { return .failure(reason) }
+        if useCache {
+            cache = recorder
+            finishRadio(&radio, cache: &cache)
+        } else {
+            finishRadio(&radio, cache: &recorder)
+        }
+        return .success(length)
+    }
 
+    /// What every radiotap header's fields imply, cached or walked.
+    @inline(__always)
+    static func finishRadio(_ radio: inout RadioInfo, cache: inout RadiotapLayoutCache) {
+        if radio.flags.contains(.fcsAtEnd) { radio.fcsPresent = true }
+        if radio.flags.contains(.badFCS) { radio.badFCS = true }
+        if let mhz = radio.channelMHz { radio.channel = cache.channelNumber(forMHz: mhz) }
+    }
+
+    /// Walks the presence words of `header` (exactly the header's bytes), reading every
+    /// known field into `radio` and recording where each one was into `recorder`.
+    ///
+    /// - Returns: nil, or why the frame must be dropped.
+    static func walk(
+        _ header: UnsafeRawBufferPointer, into radio: inout RadioInfo, recorder: inout RadiotapLayoutCache
+    ) -> DropReason? {
+        let length = header.count
         // Find the end of the bitmap chain first: fields start after the last word.
         var wordsEnd = 4
         while true {
-            guard let word = header.le32(wordsEnd) else { return .failure(.unterminatedPresenceBitmap) }
+            guard let word = header.le32(wordsEnd) else { return .unterminatedPresenceBitmap }
             wordsEnd += 4  // ≤ length ≤ 65535: no overflow
             if word & 0x8000_0000 == 0 { break }
         }
 
-        var radio = RadioInfo()
         var offset = wordsEnd
         var wordOffset = 4
         var inVendorNamespace = false
@@ -83,12 +125,14 @@ public enum RadiotapHeader {
             wordOffset += 4
             if !stopped {
                 if inVendorNamespace {
+                    // Where the data after a vendor namespace starts depends on its skip_length.
+                    recorder.cacheable = false
                     if namespaceWord == 0 {
                         // OUI(3), sub-namespace(1), skip_length(2), aligned to 2, then the vendor data.
                         offset = aligned(offset, 2)
-                        guard let skip = header.le16(offset + 4) else { return .failure(.truncatedRadioField) }
+                        guard let skip = header.le16(offset + 4) else { return .truncatedRadioField }
                         offset += 6 + Int(skip)
-                        guard offset <= length else { return .failure(.truncatedRadioField) }
+                        guard offset <= length else { return .truncatedRadioField }
                     }
                 } else {
                     var bits = word & 0x1FFF_FFFF
@@ -100,20 +144,26 @@ public enum RadiotapHeader {
                             break
                         }
                         offset = aligned(offset, align)
-                        guard header.has(size, at: offset) else { return .failure(.truncatedRadioField) }
+                        guard header.has(size, at: offset) else { return .truncatedRadioField }
                         read(field: namespaceWord * 32 + bit, at: offset, in: header, into: &radio,
                              signal: &nsSignal, antenna: &nsAntenna, firstNamespace: namespaceIndex == 0)
+                        recorder.note(field: namespaceWord * 32 + bit, at: offset, size: size,
+                                      firstNamespace: namespaceIndex == 0)
                         offset += size
                     }
                 }
             }
             let radiotapNext = word & 0x2000_0000 != 0
             let vendorNext = word & 0x4000_0000 != 0
+            if vendorNext { recorder.cacheable = false }  // what follows depends on the vendor's skip_length
             if radiotapNext && vendorNext {
                 // Contradictory: the layout of what follows is unknown.
                 stopped = true
             } else if radiotapNext || vendorNext {
-                if !inVendorNamespace { finish(namespace: namespaceIndex, signal: &nsSignal, antenna: &nsAntenna, into: &radio) }
+                if !inVendorNamespace {
+                    finish(namespace: namespaceIndex, signal: &nsSignal, antenna: &nsAntenna, into: &radio)
+                    recorder.noteFinish(namespace: namespaceIndex)
+                }
                 // Every radiotap namespace after the first is another chain's (or a vendor's interlude).
                 if radiotapNext { namespaceIndex += 1 }
                 inVendorNamespace = vendorNext
@@ -122,12 +172,14 @@ public enum RadiotapHeader {
                 namespaceWord += 1
             }
         }
-        if !inVendorNamespace { finish(namespace: namespaceIndex, signal: &nsSignal, antenna: &nsAntenna, into: &radio) }
-
-        if radio.flags.contains(.fcsAtEnd) { radio.fcsPresent = true }
-        if radio.flags.contains(.badFCS) { radio.badFCS = true }
-        if let mhz = radio.channelMHz { radio.channel = RadioInfo.channelNumber(forMHz: mhz) }
-        return .success(RadioHeader(radio: radio, length: length))
+        if !inVendorNamespace {
+            finish(namespace: namespaceIndex, signal: &nsSignal, antenna: &nsAntenna, into: &radio)
+            recorder.noteFinish(namespace: namespaceIndex)
+        } else {
+            recorder.cacheable = false
+        }
+        recorder.seal(header: header, wordsEnd: wordsEnd)
+        return nil
     }
 
     /// Pairs a namespace's signal with its antenna: the first namespace gives the combined
