@@ -47,9 +47,12 @@ public final class BatchChannel<Element: Sendable>: Sendable, AsyncSequence {
     public var droppedBatches: Int { state.withLock { $0.dropped } }
 
     /// Hands a batch to the consumer; returns false when it was dropped (queue full or finished).
+    ///
+    /// - Parameter policy: what to do when the queue is full; defaults to the channel's.
+    ///   Senders of one channel may differ: a replayed file waits where a live radio drops.
     @discardableResult
-    public func send(_ element: Element) -> Bool {
-        switch policy {
+    public func send(_ element: Element, policy: OverflowPolicy? = nil) -> Bool {
+        switch policy ?? self.policy {
         case .dropNewest:
             guard space.wait(timeout: .now()) == .success else {
                 state.withLock { $0.dropped += 1 }
