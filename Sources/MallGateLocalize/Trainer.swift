@@ -36,6 +36,15 @@ public enum Trainer {
     public static func train(
         _ set: FingerprintSet, options: TrainingOptions, progress: (@Sendable (TrainingProgress) -> Void)? = nil
     ) async throws -> LocalizationModel {
+        try await trainWithHeldOut(set, options: options, progress: progress).model
+    }
+
+    /// ``train(_:options:progress:)``, also returning the chosen kind's calibrated probabilities
+    /// on the held-out folds (`classCount` per sample, in the model's class order; nil without
+    /// cross-validation), e.g. to evaluate temporal smoothing without training on the test rows.
+    public static func trainWithHeldOut(
+        _ set: FingerprintSet, options: TrainingOptions, progress: (@Sendable (TrainingProgress) -> Void)? = nil
+    ) async throws -> (model: LocalizationModel, heldOut: [Float]?) {
         let clock = ContinuousClock()
         let start = clock.now
         guard set.count > 0 else { throw TrainingError(description: "no training samples") }
@@ -135,9 +144,17 @@ public enum Trainer {
         let report = TrainingReport(
             sampleCount: set.count, classCounts: classCounts, folds: folds, seed: options.seed, candidates: reports,
             chosen: chosen.rawValue, confusions: confusions, trainingSeconds: (clock.now - start).seconds)
-        return LocalizationModel(
+        let model = LocalizationModel(
             venueID: options.venueID, layoutHash: options.layoutHash, features: spec, classes: classes, classifier: final,
             temperature: temperature[chosen] ?? 1, report: report)
+        var heldOut = oof[chosen]
+        if heldOut != nil {
+            let t = model.temperature
+            heldOut!.withUnsafeMutableBufferPointer { h in
+                for i in 0..<set.count { softmaxInPlace(UnsafeMutableBufferPointer(rebasing: h[(i * c)..<((i + 1) * c)]), temperature: t) }
+            }
+        }
+        return (model, heldOut)
     }
 
     static func fit(

@@ -13,6 +13,10 @@ struct MallGate: AsyncParsableCommand {
             debugging tool for installers.
             """,
         version: "0.1.0 (\(libpcapVersion()))",
-        subcommands: [ParseCommand.self]
+        subcommands: [
+            ParseCommand.self,
+            TrainCommand.self,
+            EvalCommand.self,
+        ]
     )
 }
