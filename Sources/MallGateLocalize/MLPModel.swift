@@ -107,140 +107,150 @@ struct MLPTrainer {
         let c = classCount
         let h = options.hiddenCount > 0 ? options.hiddenCount : min(128, max(32, 2 * f))
         var rng = SeededGenerator(seed: seed ^ 0x4D4C_5000)
-        var w1 = [Float](repeating: 0, count: f * h)
-        var w2 = [Float](repeating: 0, count: h * c)
-        var b1 = [Float](repeating: 0.01, count: h)
-        var b2 = [Float](repeating: 0, count: c)
+        // Parameters, gradients and Adam moments in one allocation each; raw pointers keep the
+        // inner loops free of bounds checks and let the compiler vectorize them.
+        let w1 = Buffer(f * h), w2 = Buffer(h * c), b1 = Buffer(h, value: 0.01), b2 = Buffer(c)
+        let g1 = Buffer(f * h), g2 = Buffer(h * c), gb1 = Buffer(h), gb2 = Buffer(c)
+        let adam = [Adam(count: f * h), Adam(count: h * c), Adam(count: h), Adam(count: c)]
+        let x = Buffer(f), hid = Buffer(h), dh = Buffer(h), z = Buffer(c)
+        defer { for b in [w1, w2, b1, b2, g1, g2, gb1, gb2, x, hid, dh, z] { b.free() }; for a in adam { a.free() } }
+        var nz = [Int](repeating: 0, count: f)
         // He initialisation, scaled by the typical number of non-zero inputs rather than all of them.
         var nonZero = 0
         for r in rows.prefix(200) { for j in 0..<f where features[r * f + j] != 0 { nonZero += 1 } }
         let fanIn = max(1, Float(nonZero) / Float(max(1, min(200, rows.count))))
         let std1 = (2 / fanIn).squareRoot()
-        for i in w1.indices { w1[i] = rng.gaussian() * std1 }
+        for i in 0..<(f * h) { w1.p[i] = rng.gaussian() * std1 }
         let std2 = (2 / Float(h)).squareRoot() * 0.5
-        for i in w2.indices { w2[i] = rng.gaussian() * std2 }
+        for i in 0..<(h * c) { w2.p[i] = rng.gaussian() * std2 }
 
         let batch = max(1, min(options.batchSize, rows.count))
         let stepsPerEpoch = max(1, rows.count / batch)
         let epochs = min(400, max(8, (options.targetSteps + stepsPerEpoch - 1) / stepsPerEpoch))
         let totalSteps = epochs * stepsPerEpoch
-
-        var adam1 = Adam(count: f * h), adamB1 = Adam(count: h), adam2 = Adam(count: h * c), adamB2 = Adam(count: c)
-        var g1 = [Float](repeating: 0, count: f * h), gb1 = [Float](repeating: 0, count: h)
-        var g2 = [Float](repeating: 0, count: h * c), gb2 = [Float](repeating: 0, count: c)
-        var x = [Float](repeating: 0, count: f)
-        var nz = [Int](repeating: 0, count: f)
-        var hid = [Float](repeating: 0, count: h), dh = [Float](repeating: 0, count: h)
-        var z = [Float](repeating: 0, count: c)
         var order = rows
         var step = 0
-        let blocks = f / max(1, sensorCount)
+        let sensors = sensorCount
+        let blocks = f / max(1, sensors)
+        let dropout = options.sensorDropout
+        let invB = 1 / Float(batch)
 
-        for _ in 0..<epochs {
-            order.shuffle(using: &rng)
-            for s in 0..<stepsPerEpoch {
-                for i in g1.indices { g1[i] = 0 }
-                for i in g2.indices { g2[i] = 0 }
-                for i in gb1.indices { gb1[i] = 0 }
-                for i in gb2.indices { gb2[i] = 0 }
-                let invB = 1 / Float(batch)
-                for b in 0..<batch {
-                    let r = order[s * batch + b]
-                    let y = labels[r]
-                    // Input with sensor dropout.
-                    for j in 0..<f { x[j] = features[r * f + j] }
-                    if options.sensorDropout > 0 && sensorCount > 0 {
-                        for sIdx in 0..<sensorCount where rng.unit() < options.sensorDropout {
-                            for blk in 0..<blocks { x[blk * sensorCount + sIdx] = 0 }
+        features.withUnsafeBufferPointer { fx in
+            for _ in 0..<epochs {
+                order.shuffle(using: &rng)
+                for s in 0..<stepsPerEpoch {
+                    g1.zero(); g2.zero(); gb1.zero(); gb2.zero()
+                    for b in 0..<batch {
+                        let r = order[s * batch + b]
+                        let y = labels[r]
+                        let xp = x.p, hp = hid.p, dp = dh.p, zp = z.p
+                        for j in 0..<f { xp[j] = fx[r * f + j] }
+                        if dropout > 0 && sensors > 0 {
+                            for sIdx in 0..<sensors where rng.unit() < dropout {
+                                for blk in 0..<blocks { xp[blk * sensors + sIdx] = 0 }
+                            }
+                        }
+                        var nzCount = 0
+                        for j in 0..<f where xp[j] != 0 {
+                            nz[nzCount] = j
+                            nzCount += 1
+                        }
+                        // Forward.
+                        for k in 0..<h { hp[k] = b1.p[k] }
+                        for t in 0..<nzCount {
+                            let j = nz[t]
+                            axpy(xp[j], w1.p + j * h, hp, h)
+                        }
+                        for k in 0..<c { zp[k] = b2.p[k] }
+                        for j in 0..<h where hp[j] > 0 { axpy(hp[j], w2.p + j * c, zp, c) }
+                        softmaxInPlace(UnsafeMutableBufferPointer(start: zp, count: c), temperature: 1)
+                        zp[y] -= 1
+                        for k in 0..<c { zp[k] *= invB }
+                        // Backward.
+                        for k in 0..<c { gb2.p[k] += zp[k] }
+                        for j in 0..<h {
+                            let a = hp[j]
+                            if a <= 0 {
+                                dp[j] = 0
+                                continue
+                            }
+                            axpy(a, zp, g2.p + j * c, c)
+                            dp[j] = dot(w2.p + j * c, zp, c)
+                        }
+                        for k in 0..<h { gb1.p[k] += dp[k] }
+                        for t in 0..<nzCount {
+                            let j = nz[t]
+                            axpy(xp[j], dp, g1.p + j * h, h)
                         }
                     }
-                    var nzCount = 0
-                    for j in 0..<f where x[j] != 0 {
-                        nz[nzCount] = j
-                        nzCount += 1
-                    }
-                    // Forward.
-                    for k in 0..<h { hid[k] = b1[k] }
-                    for t in 0..<nzCount {
-                        let j = nz[t]
-                        let a = x[j]
-                        let row = j * h
-                        for k in 0..<h { hid[k] += a * w1[row + k] }
-                    }
-                    for k in 0..<c { z[k] = b2[k] }
-                    for j in 0..<h where hid[j] > 0 {
-                        let a = hid[j]
-                        let row = j * c
-                        for k in 0..<c { z[k] += a * w2[row + k] }
-                    }
-                    z.withUnsafeMutableBufferPointer { _ = softmaxInPlace($0, temperature: 1) }
-                    z[y] -= 1
-                    for k in 0..<c { z[k] *= invB }
-                    // Backward.
-                    for k in 0..<c { gb2[k] += z[k] }
-                    for j in 0..<h {
-                        let a = hid[j]
-                        if a <= 0 {
-                            dh[j] = 0
-                            continue
-                        }
-                        let row = j * c
-                        var d: Float = 0
-                        for k in 0..<c {
-                            g2[row + k] += a * z[k]
-                            d += w2[row + k] * z[k]
-                        }
-                        dh[j] = d
-                    }
-                    for k in 0..<h { gb1[k] += dh[k] }
-                    for t in 0..<nzCount {
-                        let j = nz[t]
-                        let a = x[j]
-                        let row = j * h
-                        for k in 0..<h { g1[row + k] += a * dh[k] }
-                    }
+                    step += 1
+                    let lr = options.learningRate * max(0.02, 1 - Float(step) / Float(totalSteps))
+                    adam[0].update(w1, g1, lr: lr, decay: options.weightDecay, step: step)
+                    adam[1].update(w2, g2, lr: lr, decay: options.weightDecay, step: step)
+                    adam[2].update(b1, gb1, lr: lr, decay: 0, step: step)
+                    adam[3].update(b2, gb2, lr: lr, decay: 0, step: step)
                 }
-                step += 1
-                let lr = options.learningRate * max(0.02, 1 - Float(step) / Float(totalSteps))
-                adam1.update(&w1, g1, lr: lr, decay: options.weightDecay, step: step)
-                adam2.update(&w2, g2, lr: lr, decay: options.weightDecay, step: step)
-                adamB1.update(&b1, gb1, lr: lr, decay: 0, step: step)
-                adamB2.update(&b2, gb2, lr: lr, decay: 0, step: step)
             }
         }
-        let (q1, s1) = MLPModel.quantize(w1, rows: f, cols: h)
-        let (q2, s2) = MLPModel.quantize(w2, rows: h, cols: c)
-        return MLPModel(featureCount: f, hiddenCount: h, classCount: c, w1: q1, s1: s1, b1: b1, w2: q2, s2: s2, b2: b2)
+        let (q1, s1) = MLPModel.quantize(w1.array, rows: f, cols: h)
+        let (q2, s2) = MLPModel.quantize(w2.array, rows: h, cols: c)
+        return MLPModel(featureCount: f, hiddenCount: h, classCount: c, w1: q1, s1: s1, b1: b1.array, w2: q2, s2: s2, b2: b2.array)
     }
+}
+
+/// y += a·x over n floats.
+@inline(__always) func axpy(_ a: Float, _ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ n: Int) {
+    for k in 0..<n { y[k] += a * x[k] }
+}
+
+@inline(__always) func dot(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ n: Int) -> Float {
+    var s0: Float = 0, s1: Float = 0, s2: Float = 0, s3: Float = 0
+    var k = 0
+    while k + 4 <= n {
+        s0 += x[k] * y[k]; s1 += x[k + 1] * y[k + 1]; s2 += x[k + 2] * y[k + 2]; s3 += x[k + 3] * y[k + 3]
+        k += 4
+    }
+    while k < n { s0 += x[k] * y[k]; k += 1 }
+    return (s0 + s1) + (s2 + s3)
+}
+
+/// A manually managed float buffer for the trainer's hot loops (freed by its owner).
+struct Buffer {
+    let p: UnsafeMutablePointer<Float>
+    let count: Int
+    init(_ count: Int, value: Float = 0) {
+        self.count = count
+        p = .allocate(capacity: max(1, count))
+        p.initialize(repeating: value, count: max(1, count))
+    }
+    func zero() { p.update(repeating: 0, count: count) }
+    var array: [Float] { Array(UnsafeBufferPointer(start: p, count: count)) }
+    func free() { p.deallocate() }
 }
 
 /// Adam (Kingma & Ba 2015) with decoupled weight decay (AdamW).
 struct Adam {
-    var m: [Float]
-    var v: [Float]
+    let m: Buffer
+    let v: Buffer
     init(count: Int) {
-        m = [Float](repeating: 0, count: count)
-        v = [Float](repeating: 0, count: count)
+        m = Buffer(count)
+        v = Buffer(count)
+    }
+    func free() {
+        m.free()
+        v.free()
     }
 
-    mutating func update(_ w: inout [Float], _ g: [Float], lr: Float, decay: Float, step: Int) {
+    func update(_ w: Buffer, _ g: Buffer, lr: Float, decay: Float, step: Int) {
         let b1: Float = 0.9, b2: Float = 0.999
         let c1 = 1 / (1 - Float(pow(0.9, step)))
         let c2 = 1 / (1 - Float(pow(0.999, step)))
-        let n = w.count
-        w.withUnsafeMutableBufferPointer { w in
-            m.withUnsafeMutableBufferPointer { m in
-                v.withUnsafeMutableBufferPointer { v in
-                    g.withUnsafeBufferPointer { g in
-                        for i in 0..<n {
-                            let gi = g[i]
-                            m[i] = b1 * m[i] + (1 - b1) * gi
-                            v[i] = b2 * v[i] + (1 - b2) * gi * gi
-                            w[i] -= lr * (m[i] * c1 / ((v[i] * c2).squareRoot() + 1e-8) + decay * w[i])
-                        }
-                    }
-                }
-            }
+        let wp = w.p, gp = g.p, mp = m.p, vp = v.p
+        for i in 0..<w.count {
+            let gi = gp[i]
+            mp[i] = b1 * mp[i] + (1 - b1) * gi
+            vp[i] = b2 * vp[i] + (1 - b2) * gi * gi
+            wp[i] -= lr * (mp[i] * c1 / ((vp[i] * c2).squareRoot() + 1e-8) + decay * wp[i])
         }
     }
 }
