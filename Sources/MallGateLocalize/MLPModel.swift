@@ -85,8 +85,10 @@ public struct MLPModel: ZoneModel {
 public struct MLPOptions: Sendable, Equatable {
     /// Hidden units; 0 picks `min(128, max(32, 2 × featureCount))`.
     public var hiddenCount: Int = 0
-    /// Adam steps to aim for; epochs follow from the sample count (clamped to 8…400).
+    /// Adam steps to aim for; epochs follow from the sample count (at least 8, at most ``maxEpochs``).
     public var targetSteps: Int = 3000
+    /// Caps the passes over small sets, where `targetSteps` would mean hundreds of epochs.
+    public var maxEpochs: Int = 150
     public var batchSize: Int = 64
     public var learningRate: Float = 0.003
     public var weightDecay: Float = 1e-4
@@ -115,6 +117,11 @@ struct MLPTrainer {
         let x = Buffer(f), hid = Buffer(h), dh = Buffer(h), z = Buffer(c)
         defer { for b in [w1, w2, b1, b2, g1, g2, gb1, gb2, x, hid, dh, z] { b.free() }; for a in adam { a.free() } }
         var nz = [Int](repeating: 0, count: f)
+        // Rows of the first layer a batch touched: only those get a gradient, so only those are
+        // updated ("lazy" Adam, as TensorFlow's LazyAdam) — most sensors do not hear most samples.
+        var touched = [Bool](repeating: false, count: f)
+        var touchedRows = [Int]()
+        touchedRows.reserveCapacity(f)
         // He initialisation, scaled by the typical number of non-zero inputs rather than all of them.
         var nonZero = 0
         for r in rows.prefix(200) { for j in 0..<f where features[r * f + j] != 0 { nonZero += 1 } }
@@ -126,7 +133,7 @@ struct MLPTrainer {
 
         let batch = max(1, min(options.batchSize, rows.count))
         let stepsPerEpoch = max(1, rows.count / batch)
-        let epochs = min(400, max(8, (options.targetSteps + stepsPerEpoch - 1) / stepsPerEpoch))
+        let epochs = min(options.maxEpochs, max(8, (options.targetSteps + stepsPerEpoch - 1) / stepsPerEpoch))
         let totalSteps = epochs * stepsPerEpoch
         var order = rows
         var step = 0
@@ -139,7 +146,12 @@ struct MLPTrainer {
             for _ in 0..<epochs {
                 order.shuffle(using: &rng)
                 for s in 0..<stepsPerEpoch {
-                    g1.zero(); g2.zero(); gb1.zero(); gb2.zero()
+                    for j in touchedRows {
+                        (g1.p + j * h).update(repeating: 0, count: h)
+                        touched[j] = false
+                    }
+                    touchedRows.removeAll(keepingCapacity: true)
+                    g2.zero(); gb1.zero(); gb2.zero()
                     for b in 0..<batch {
                         let r = order[s * batch + b]
                         let y = labels[r]
@@ -154,6 +166,10 @@ struct MLPTrainer {
                         for j in 0..<f where xp[j] != 0 {
                             nz[nzCount] = j
                             nzCount += 1
+                            if !touched[j] {
+                                touched[j] = true
+                                touchedRows.append(j)
+                            }
                         }
                         // Forward.
                         for k in 0..<h { hp[k] = b1.p[k] }
@@ -185,7 +201,7 @@ struct MLPTrainer {
                     }
                     step += 1
                     let lr = options.learningRate * max(0.02, 1 - Float(step) / Float(totalSteps))
-                    adam[0].update(w1, g1, lr: lr, decay: options.weightDecay, step: step)
+                    for j in touchedRows { adam[0].update(w1, g1, lr: lr, decay: options.weightDecay, step: step, range: (j * h)..<((j + 1) * h)) }
                     adam[1].update(w2, g2, lr: lr, decay: options.weightDecay, step: step)
                     adam[2].update(b1, gb1, lr: lr, decay: 0, step: step)
                     adam[3].update(b2, gb2, lr: lr, decay: 0, step: step)
@@ -241,12 +257,12 @@ struct Adam {
         v.free()
     }
 
-    func update(_ w: Buffer, _ g: Buffer, lr: Float, decay: Float, step: Int) {
+    func update(_ w: Buffer, _ g: Buffer, lr: Float, decay: Float, step: Int, range: Range<Int>? = nil) {
         let b1: Float = 0.9, b2: Float = 0.999
         let c1 = 1 / (1 - Float(pow(0.9, step)))
         let c2 = 1 / (1 - Float(pow(0.999, step)))
         let wp = w.p, gp = g.p, mp = m.p, vp = v.p
-        for i in 0..<w.count {
+        for i in range ?? 0..<w.count {
             let gi = gp[i]
             mp[i] = b1 * mp[i] + (1 - b1) * gi
             vp[i] = b2 * vp[i] + (1 - b2) * gi * gi
