@@ -16,6 +16,10 @@ public struct MLPModel: ZoneModel {
     let w2: [Int8]
     let s2: [Float]
     let b2: [Float]
+    /// The int8 weights times their row scales, kept in memory so inference runs on floats
+    /// (vectorized, no int→float conversion per weight); bit-for-bit the quantized model.
+    let w1f: [Float]
+    let w2f: [Float]
 
     init(featureCount: Int, hiddenCount: Int, classCount: Int, w1: [Int8], s1: [Float], b1: [Float], w2: [Int8], s2: [Float], b2: [Float]) {
         precondition(w1.count == featureCount * hiddenCount && s1.count == featureCount && b1.count == hiddenCount)
@@ -29,6 +33,8 @@ public struct MLPModel: ZoneModel {
         self.w2 = w2
         self.s2 = s2
         self.b2 = b2
+        w1f = (0..<(featureCount * hiddenCount)).map { Float(w1[$0]) * s1[$0 / hiddenCount] }
+        w2f = (0..<(hiddenCount * classCount)).map { Float(w2[$0]) * s2[$0 / classCount] }
     }
 
     /// Quantizes float weights (row-major, `rows × cols`) to int8 with one scale per row.
@@ -49,31 +55,25 @@ public struct MLPModel: ZoneModel {
         let h = hiddenCount
         let c = classCount
         withUnsafeTemporaryAllocation(of: Float.self, capacity: h) { hidden in
-            w1.withUnsafeBufferPointer { w1 in
-                s1.withUnsafeBufferPointer { s1 in
-                    b1.withUnsafeBufferPointer { b1 in
-                        for k in 0..<h { hidden[k] = b1[k] }
-                        for j in 0..<featureCount {
-                            let x = features[j]
-                            if x == 0 { continue }
-                            let a = x * s1[j]
-                            let row = j * h
-                            for k in 0..<h { hidden[k] += a * Float(w1[row + k]) }
-                        }
+            let hp = hidden.baseAddress!
+            let sp = scores.baseAddress!
+            w1f.withUnsafeBufferPointer { w1 in
+                b1.withUnsafeBufferPointer { b1 in
+                    hp.update(from: b1.baseAddress!, count: h)
+                    for j in 0..<featureCount {
+                        let x = features[j]
+                        if x == 0 { continue }
+                        axpy(x, w1.baseAddress! + j * h, hp, h)
                     }
                 }
             }
-            w2.withUnsafeBufferPointer { w2 in
-                s2.withUnsafeBufferPointer { s2 in
-                    b2.withUnsafeBufferPointer { b2 in
-                        for k in 0..<c { scores[k] = b2[k] }
-                        for j in 0..<h {
-                            let x = hidden[j]
-                            if x <= 0 { continue }  // ReLU
-                            let a = x * s2[j]
-                            let row = j * c
-                            for k in 0..<c { scores[k] += a * Float(w2[row + k]) }
-                        }
+            w2f.withUnsafeBufferPointer { w2 in
+                b2.withUnsafeBufferPointer { b2 in
+                    sp.update(from: b2.baseAddress!, count: c)
+                    for j in 0..<h {
+                        let x = hp[j]
+                        if x <= 0 { continue }  // ReLU
+                        axpy(x, w2.baseAddress! + j * c, sp, c)
                     }
                 }
             }
@@ -215,8 +215,12 @@ struct MLPTrainer {
 }
 
 /// y += a·x over n floats.
-@inline(__always) func axpy(_ a: Float, _ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ n: Int) {
+@inline(__always) func axpy(_ a: Float, _ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ n: Int) {
     for k in 0..<n { y[k] += a * x[k] }
+}
+
+@inline(__always) func axpy(_ a: Float, _ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ n: Int) {
+    axpy(a, UnsafePointer(x), y, n)
 }
 
 @inline(__always) func dot(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ n: Int) -> Float {

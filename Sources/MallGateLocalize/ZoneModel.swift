@@ -36,13 +36,29 @@ func softmaxInPlace(_ scores: UnsafeMutableBufferPointer<Float>, temperature: Fl
     let inv = 1 / temperature
     var sum: Float = 0
     for i in scores.indices {
-        let e = expf((scores[i] - top) * inv)
+        let e = fastExp((scores[i] - top) * inv)
         scores[i] = e
         sum += e
     }
     let norm = 1 / sum
     for i in scores.indices { scores[i] *= norm }
     return best
+}
+
+/// e^x for x ≤ 0 in Float, to about 2 ulp: x = k ln2 + r, |r| ≤ ln2/2, degree-6 polynomial,
+/// 2^k by building the exponent bits. Softmax runs it once per class and window.
+@inline(__always) func fastExp(_ x: Float) -> Float {
+    if x < -87 { return 0 }
+    let k = (x * 1.442695).rounded()
+    let r = x - k * 0.6931472
+    var p: Float = 1.0 / 720
+    p = p * r + 1.0 / 120
+    p = p * r + 1.0 / 24
+    p = p * r + 1.0 / 6
+    p = p * r + 0.5
+    p = p * r + 1
+    p = p * r + 1
+    return p * Float(bitPattern: UInt32(Int32(k) + 127) << 23)
 }
 
 // Local expf/logf without importing Glibc into the pure part: Float's own math via the stdlib.

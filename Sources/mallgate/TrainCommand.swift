@@ -110,7 +110,10 @@ struct TrainCommand: AsyncParsableCommand {
             """)
 
     @Option(help: ArgumentHelp("Training fingerprints (.csv, .txt; .gz is decompressed).", valueName: "file"))
-    var csv: String
+    var csv: String?
+
+    @Option(help: ArgumentHelp("Instead of --csv, a synthetic venue for benchmarks: ZONESxSENSORSxSAMPLES_PER_ZONE, e.g. 200x64x15.", valueName: "shape"))
+    var synthetic: String?
 
     @OptionGroup var input: FingerprintInput
 
@@ -156,7 +159,12 @@ struct TrainCommand: AsyncParsableCommand {
     @Flag(help: "No progress bar on standard error.")
     var quiet = false
 
+    @Flag(name: .customLong("time-inference"), help: "Also time the final model's inference (feature encoding + classifier + softmax) per window on one core, over the training samples.")
+    var timeInference = false
+
     func validate() throws {
+        guard (csv == nil) != (synthetic == nil) else { throw ValidationError("give either --csv FILE or --synthetic ZONESxSENSORSxSAMPLES") }
+        if synthetic != nil && syntheticShape() == nil { throw ValidationError("--synthetic: three numbers, e.g. 200x64x15") }
         guard folds >= 0 else { throw ValidationError("--folds must be 0 or more (got \(folds))") }
         guard k >= 1 else { throw ValidationError("--k must be at least 1") }
         guard FeatureSpec.Channels(features) != nil else { throw ValidationError("--features: robust, all, or a + list of relative, heard, absolute (got \(features))") }
@@ -182,9 +190,20 @@ struct TrainCommand: AsyncParsableCommand {
         return o
     }
 
+    func syntheticShape() -> (Int, Int, Int)? {
+        guard let parts = synthetic?.split(separator: "x").compactMap({ Int($0) }), parts.count == 3, parts.allSatisfy({ $0 > 0 }) else { return nil }
+        return (parts[0], parts[1], parts[2])
+    }
+
     func run() async throws {
         let set: FingerprintSet
-        do { set = try input.load(csv) } catch let e as FingerprintCSVError {
+        do {
+            if let (z, s, n) = syntheticShape() {
+                set = SyntheticFingerprints.make(zones: z, sensors: s, samplesPerZone: n, seed: seed)
+            } else {
+                set = try input.load(csv!)
+            }
+        } catch let e as FingerprintCSVError {
             printError("mallgate train: \(e)")
             throw ExitCode(2)
         }
@@ -208,6 +227,9 @@ struct TrainCommand: AsyncParsableCommand {
         if let heldOut, let aligned = set.aligned(to: model.features.sensorNames),
            let s = input.smoothed(set: aligned, probabilities: heldOut, classes: model.classes) {
             print(ReportText.evaluation(s, title: "held-out folds smoothed per --sequence over time (forward filter, switch probability \(input.switchProbability))"), terminator: "")
+        }
+        if timeInference {
+            print(InferenceTimer.measure(model, samples: set.aligned(to: model.features.sensorNames)?.samples ?? []))
         }
         if let test {
             let testSet: FingerprintSet
@@ -305,5 +327,32 @@ enum ReportText {
 
     static func pad(_ s: String, _ n: Int) -> String {
         s.count >= n ? s + " " : s + String(repeating: " ", count: n - s.count)
+    }
+}
+
+/// Times ``LocalizationModel/predict(_:probabilities:)`` on one thread, for the benchmark scripts.
+enum InferenceTimer {
+    static func measure(_ model: LocalizationModel, samples: [Sample]) -> String {
+        guard !samples.isEmpty else { return "inference: no samples" }
+        var probabilities = [Float](repeating: 0, count: model.classes.count)
+        let clock = ContinuousClock()
+        var calls = 0
+        var checksum = 0
+        let start = clock.now
+        var elapsed = Duration.zero
+        probabilities.withUnsafeMutableBufferPointer { p in
+            // At least one pass and one second, so the figure is stable.
+            repeat {
+                for s in samples {
+                    checksum &+= model.predict(s, probabilities: p).classIndex
+                    calls += 1
+                }
+                elapsed = clock.now - start
+            } while elapsed < .seconds(1)
+        }
+        let (sec, atto) = elapsed.components
+        let micros = (Double(sec) * 1e6 + Double(atto) * 1e-12) / Double(calls)
+        let rounded = (micros * 100).rounded() / 100
+        return "inference: \(rounded) µs per window (\(model.report.chosen), \(calls) windows on one core, checksum \(checksum % 1000))"
     }
 }
