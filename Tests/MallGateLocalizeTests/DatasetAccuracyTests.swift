@@ -74,16 +74,12 @@ struct DatasetAccuracyTests {
     }
 
     /// UJIIndoorLoc: train on trainingData, test on validationData. README: floor random
-    /// forest 90.91 %, building+floor 90.55 %. A debug build trains on every 2nd training row
-    /// (documented subset); docs/accuracy.md has the full figure from a release build.
+    /// forest 90.91 %, building+floor 90.55 % (all 19,937 training rows; ~6 s).
     @Test func ujiIndoorLocFloor() async throws {
         let o = FingerprintCSV.Options(labelColumns: [.name("BUILDINGID"), .name("FLOOR")], rssColumns: .prefix("WAP"))
-        var train = try FingerprintCSV.load(path: Datasets.path("ujiindoorloc/trainingData.csv.gz"), options: o)
+        let train = try FingerprintCSV.load(path: Datasets.path("ujiindoorloc/trainingData.csv.gz"), options: o)
         let test = try FingerprintCSV.load(path: Datasets.path("ujiindoorloc/validationData.csv"), options: o)
         #expect(train.count == 19937 && test.count == 1111 && train.sensorNames.count == 520)
-        #if DEBUG
-        train = train.subset(Array(stride(from: 0, to: train.count, by: 2)))
-        #endif
         var t = TrainingOptions()
         t.folds = 0
         t.candidates = [.mlp]

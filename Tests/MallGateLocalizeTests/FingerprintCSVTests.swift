@@ -1,5 +1,5 @@
 import Testing
-import MallGateLocalize
+@testable import MallGateLocalize
 
 @Suite struct FingerprintCSVTests {
     private func parse(_ text: String, _ options: FingerprintCSV.Options) throws -> FingerprintSet {
@@ -41,7 +41,8 @@ import MallGateLocalize
 
     @Test func errorsNameFileLineAndColumn() {
         let o = FingerprintCSV.Options(labelColumns: [.name("room")], rssColumns: .prefix("ap"))
-        #expect(throws: FingerprintCSVError(file: "f.csv", line: 3, column: 2, message: "\"-7x\" is not an RSSI number (column ap1)")) {
+        // "-7x" is the third field of line 3 (1-based line and column, as editors count).
+        #expect(throws: FingerprintCSVError(file: "f.csv", line: 3, column: 3, message: "\"-7x\" is not an RSSI number (column ap1)")) {
             try parse("room,ap0,ap1\nA,-50,-60\nB,-55,-7x\n", .init(labelColumns: [.name("room")], rssColumns: .list([.name("ap1")])))
         }
         do {
