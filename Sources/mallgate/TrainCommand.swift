@@ -294,14 +294,15 @@ enum ReportText {
         if r.folds > 0 {
             out += "\(r.folds)-fold stratified cross-validation, seed \(r.seed):\n"
             let header = ["model"] + labels + (labels.count > 1 ? ["class"] : []) + ["ECE", "time"]
-            out += "  " + header.map { pad($0, 12) }.joined() + "\n"
+            let widths = header.map { max(12, $0.count + 2) }
+            out += "  " + zip(header, widths).map { pad($0, $1) }.joined() + "\n"
             for c in r.candidates {
                 var row = [c.kind + (c.kind == r.chosen ? " *" : "")]
                 row += c.accuracy.prefix(labels.count).map(percent2)
                 if labels.count > 1 { row.append(percent2(c.classAccuracy)) }
                 row.append(percent(c.calibrationError))
                 row.append(seconds(c.seconds))
-                out += "  " + row.map { pad($0, 12) }.joined() + "\n"
+                out += "  " + zip(row, widths).map { pad($0, $1) }.joined() + "\n"
             }
             if !r.confusions.isEmpty {
                 out += "most confused (actual → predicted, held-out count):\n"
