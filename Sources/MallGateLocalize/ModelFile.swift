@@ -126,6 +126,9 @@ public enum ModelFile {
                 throw fail(.malformed("unknown RSSI statistic", offset: r.absolute - 1))
             }
             let span = try r.f32(), floor = try r.f32(), ceiling = try r.f32()
+            guard span > 0, span.isFinite, floor.isFinite, ceiling.isFinite, ceiling > floor else {
+                throw fail(.malformed("feature scaling out of range (span \(span) dB, absolute \(floor)…\(ceiling) dBm)", offset: r.absolute - 12))
+            }
             let sensors = try r.strings()
             let spec = FeatureSpec(sensorNames: sensors, channels: channels, statistic: statistic, relativeSpanDB: span,
                                    absoluteFloorDBm: floor, absoluteCeilingDBm: ceiling)
@@ -157,12 +160,13 @@ public enum ModelFile {
                 let f = Int(try r.u32()), c = Int(try r.u32()), k = Int(try r.u32()), n = Int(try r.u32())
                 try check(f == spec.featureCount && c == classCount, "kNN", f, c, spec, classCount, source, r)
                 let labels = try (0..<n).map { _ in try r.u16() }
-                guard labels.allSatisfy({ Int($0) < c }), k >= 1 else { throw fail(.malformed("kNN label or k out of range", offset: r.absolute)) }
+                guard n >= 1, labels.allSatisfy({ Int($0) < c }), k >= 1 else { throw fail(.malformed("kNN label or k out of range", offset: r.absolute)) }
                 let columns = try r.bytes(f * n)
                 classifier = .knn(KNNModel(featureCount: f, classCount: c, k: k, columns: columns, labels: labels))
             case 2:
                 let f = Int(try r.u32()), hidden = Int(try r.u32()), c = Int(try r.u32())
                 try check(f == spec.featureCount && c == classCount, "MLP", f, c, spec, classCount, source, r)
+                guard hidden >= 1 else { throw fail(.malformed("MLP with no hidden units", offset: r.absolute - 8)) }
                 let w1 = try r.bytes(f * hidden).map { Int8(bitPattern: $0) }
                 let s1 = try r.rawFloats(f), b1 = try r.rawFloats(hidden)
                 let w2 = try r.bytes(hidden * c).map { Int8(bitPattern: $0) }

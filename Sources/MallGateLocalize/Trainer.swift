@@ -48,6 +48,7 @@ public enum Trainer {
         let clock = ContinuousClock()
         let start = clock.now
         guard set.count > 0 else { throw TrainingError(description: "no training samples") }
+        guard !set.sensorNames.isEmpty else { throw TrainingError(description: "no RSSI columns: nothing to localize from") }
         guard !options.candidates.isEmpty else { throw TrainingError(description: "no model kind to train") }
         let (classes, y) = ClassList.from(labelNames: set.labelNames, rows: set.labels)
         guard classes.count >= 2 else { throw TrainingError(description: "only one class (\(classes.name(0))): nothing to tell apart") }

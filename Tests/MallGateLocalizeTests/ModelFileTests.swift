@@ -115,6 +115,10 @@ private func resealed(_ bytes: [UInt8]) -> [UInt8] {
         let channelsOffset = 16 + 4 + "westfield-demo".utf8.count + 8
         d[channelsOffset] = 0x80
         #expect(errorKind(resealed(d)) == .malformed)
+        // Relative span (f32 after the channels and statistic bytes) set to 0 dB.
+        var e = b
+        for i in 0..<4 { e[channelsOffset + 2 + i] = 0 }
+        #expect(errorKind(resealed(e)) == .malformed)
     }
 
     @Test func savesAndLoadsFiles() async throws {
