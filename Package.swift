@@ -56,7 +56,9 @@ let package = Package(
         .target(name: "MallGateVenue", dependencies: ["CZlib"], swiftSettings: strict),
 
         // Stage 4 — localize: windows, features, zone models, training, smoothing. Pure.
-        .target(name: "MallGateLocalize", dependencies: ["MallGateVenue"], swiftSettings: strict),
+        // Optimized even in debug builds: training is numeric loops that run 20–50× slower at
+        // -Onone, which would make the dataset tests take minutes instead of seconds.
+        .target(name: "MallGateLocalize", dependencies: ["MallGateVenue"], swiftSettings: strict + [.unsafeFlags(["-O"])]),
 
         // The simulator: people and phones walking a venue → one pcap per sensor + ground truth.
         .target(name: "MallGateSimulator", dependencies: ["MallGateVenue", "CPcap"], swiftSettings: strict),

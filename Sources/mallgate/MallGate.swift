@@ -13,6 +13,12 @@ struct MallGate: AsyncParsableCommand {
             except on the screen of `parse`, a debugging tool for installers.
             """,
         version: "0.1.0 (\(libpcapVersion()))",
-        subcommands: [ParseCommand.self, VenueCommand.self, SimulateCommand.self]
+        subcommands: [
+            ParseCommand.self,
+            VenueCommand.self,
+            SimulateCommand.self,
+            TrainCommand.self,
+            EvalCommand.self,
+        ]
     )
 }

@@ -1,0 +1,359 @@
+import ArgumentParser
+import MallGateLocalize
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Where fingerprints come from and how to read them; shared by `train` and `eval`.
+struct FingerprintInput: ParsableArguments {
+    @Option(name: .customLong("label"), help: ArgumentHelp("Label column(s), by header name or 0-based index; several (BUILDINGID,FLOOR) make one class per combination.", valueName: "column[,column]"))
+    var label: String?
+
+    @Option(name: .customLong("labels-csv"), help: ArgumentHelp("Take the label columns from this file instead, row by row (datasets that keep positions apart, e.g. UJI *crd.csv).", valueName: "file"))
+    var labelsCSV: String?
+
+    @Option(name: .customLong("rss-columns"), help: ArgumentHelp("RSSI columns: a range 0-6, a header prefix WAP, a list a,b,c, or 'rest' (every column not otherwise used).", valueName: "range|prefix"))
+    var rssColumns: String?
+
+    @Option(name: .customLong("not-heard"), help: "The value that means \"not heard\" (100 in UJI files).")
+    var notHeard: Float = 100
+
+    @Option(name: .customLong("not-heard-below"), help: "Also take readings below this many dBm as not heard.")
+    var notHeardBelow: Float?
+
+    @Flag(name: .customLong("no-header"), help: "The first line is data, not column names.")
+    var noHeader = false
+
+    @Option(help: "Field separator: comma, tab, semicolon (default: guessed from the first line).")
+    var separator: String?
+
+    @Option(help: ArgumentHelp("Column naming the device of each row, to smooth over its sequence (see --smooth).", valueName: "column"))
+    var sequence: String?
+
+    @Option(help: ArgumentHelp("Time column for --sequence (rows are ordered by it).", valueName: "column"))
+    var time: String?
+
+    @Flag(help: "Also report accuracy after smoothing each --sequence over time (a sticky forward filter; held-out folds in train).")
+    var smooth = false
+
+    @Option(name: .customLong("switch-probability"), help: "With --smooth: probability per sample that the device changed class.")
+    var switchProbability: Float = 0.02
+
+    func validate() throws {
+        if smooth && sequence == nil { throw ValidationError("--smooth needs --sequence (and usually --time)") }
+    }
+
+    /// The evaluation after smoothing, when --smooth was asked for.
+    func smoothed(set: FingerprintSet, probabilities: [Float], classes: ClassList) -> Evaluation? {
+        guard smooth, let seq = set.sequence else { return nil }
+        let s = SequenceSmoother(switchProbability: switchProbability)
+            .smooth(probabilities: probabilities, classCount: classes.count, sequence: seq, time: set.time)
+        return Evaluation(classes: classes, truth: set.labels, predicted: s.predicted, confidence: s.confidence)
+    }
+
+    func options(defaultLabels: [String]? = nil, defaultRSS: [String]? = nil) throws -> FingerprintCSV.Options {
+        var labels = label.map { $0.split(separator: ",").map { FingerprintCSV.Column(String($0)) } } ?? defaultLabels?.map { FingerprintCSV.Column($0) }
+        if labelsCSV != nil { labels = [] }
+        let rss = rssColumns.map { FingerprintCSV.Columns($0) } ?? defaultRSS.map { .list($0.map { FingerprintCSV.Column($0) }) } ?? .rest
+        var o = FingerprintCSV.Options(labelColumns: labels ?? [], rssColumns: rss)
+        if labels == nil && labelsCSV == nil { throw ValidationError("name the label column(s) with --label") }
+        o.hasHeader = !noHeader
+        o.notHeardValue = notHeard
+        o.notHeardBelow = notHeardBelow
+        o.sequenceColumn = sequence.map { FingerprintCSV.Column($0) }
+        o.timeColumn = time.map { FingerprintCSV.Column($0) }
+        switch separator {
+        case nil: o.separator = nil
+        case "comma", ",": o.separator = UInt8(ascii: ",")
+        case "tab", "\t": o.separator = 0x09
+        case "semicolon", ";": o.separator = UInt8(ascii: ";")
+        case let s?: throw ValidationError("--separator must be comma, tab or semicolon (got \(s))")
+        }
+        return o
+    }
+
+    /// Loads `path` (and the labels file, if any).
+    func load(_ path: String, labelsPath: String? = nil, defaultLabels: [String]? = nil, defaultRSS: [String]? = nil) throws -> FingerprintSet {
+        let o = try options(defaultLabels: defaultLabels, defaultRSS: defaultRSS)
+        var set = try FingerprintCSV.load(path: path, options: o)
+        if let labelsPath = labelsPath ?? labelsCSV {
+            guard let label else { throw ValidationError("with --labels-csv, name the label column(s) of that file with --label") }
+            var lo = FingerprintCSV.Options(labelColumns: label.split(separator: ",").map { FingerprintCSV.Column(String($0)) }, rssColumns: .list([]))
+            lo.hasHeader = !noHeader
+            lo.separator = o.separator
+            let labels = try FingerprintCSV.load(path: labelsPath, options: lo)
+            set = try set.withLabels(from: labels, file: labelsPath)
+        }
+        return set
+    }
+}
+
+/// `mallgate train`: fingerprints → a cross-validated model file.
+struct TrainCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "train",
+        abstract: "Train a localization model from labelled fingerprints and print a cross-validated report.",
+        discussion: """
+            Reads a fingerprint CSV (one row per sample: label columns plus one RSSI column per
+            sensor), cross-validates the candidate models (weighted kNN, and a compact MLP with
+            8-bit weights), keeps the most accurate, calibrates its confidence on the held-out
+            folds, trains it on all rows and writes the model file.
+
+            Training from calibration captures and a labels file (mac,start,end,zone) will join
+            this command once windows are built from live observations.
+
+            Examples:
+              mallgate train --csv trainingData.csv.gz --label BUILDINGID,FLOOR --rss-columns WAP \\
+                  --test validationData.csv --output uji.mgm
+              mallgate train --csv wifi_localization.txt --no-header --label 7 --rss-columns 0-6 \\
+                  --features all --output rooms.mgm
+            """)
+
+    @Option(help: ArgumentHelp("Training fingerprints (.csv, .txt; .gz is decompressed).", valueName: "file"))
+    var csv: String?
+
+    @Option(help: ArgumentHelp("Instead of --csv, a synthetic venue for benchmarks: ZONESxSENSORSxSAMPLES_PER_ZONE, e.g. 200x64x15.", valueName: "shape"))
+    var synthetic: String?
+
+    @OptionGroup var input: FingerprintInput
+
+    @Option(help: ArgumentHelp("Also evaluate on this held-out file (same columns).", valueName: "file"))
+    var test: String?
+
+    @Option(name: .customLong("test-labels-csv"), help: ArgumentHelp("Labels of --test, when --labels-csv is used.", valueName: "file"))
+    var testLabelsCSV: String?
+
+    @Option(help: "Cross-validation folds for model selection (0 or 1: no selection, train the first of --models).")
+    var folds: Int = 5
+
+    @Option(help: "Seed for folds, initialisation and shuffling.")
+    var seed: UInt64 = 0
+
+    @Option(help: ArgumentHelp("Candidate models, comma-separated: knn, mlp.", valueName: "kinds"))
+    var models: String = "knn,mlp"
+
+    @Option(help: ArgumentHelp("Feature channels: robust (relative+heard, phone-independent), all, or a + list of relative, heard, absolute.", valueName: "channels"))
+    var features: String = "robust"
+
+    @Option(help: "RSSI statistic of a window: median or strongest.")
+    var statistic: String = "median"
+
+    @Option(help: "Neighbours for kNN.")
+    var k: Int = 5
+
+    @Option(help: "MLP hidden units (0: automatic, up to 128).")
+    var hidden: Int = 0
+
+    @Option(help: "MLP training steps.")
+    var steps: Int = 3000
+
+    @Option(help: "MLP sensor dropout probability.")
+    var dropout: Float = 0.1
+
+    @Option(name: .customLong("learning-rate"), help: "MLP Adam learning rate.")
+    var learningRate: Float = 0.003
+
+    @Option(help: ArgumentHelp("Where to write the model file.", valueName: "file"))
+    var output: String?
+
+    @Flag(help: "No progress bar on standard error.")
+    var quiet = false
+
+    @Flag(name: .customLong("time-inference"), help: "Also time the final model's inference (feature encoding + classifier + softmax) per window on one core, over the training samples.")
+    var timeInference = false
+
+    func validate() throws {
+        guard (csv == nil) != (synthetic == nil) else { throw ValidationError("give either --csv FILE or --synthetic ZONESxSENSORSxSAMPLES") }
+        if synthetic != nil && syntheticShape() == nil { throw ValidationError("--synthetic: three numbers, e.g. 200x64x15") }
+        guard folds >= 0 else { throw ValidationError("--folds must be 0 or more (got \(folds))") }
+        guard k >= 1 else { throw ValidationError("--k must be at least 1") }
+        guard FeatureSpec.Channels(features) != nil else { throw ValidationError("--features: robust, all, or a + list of relative, heard, absolute (got \(features))") }
+        for m in models.split(separator: ",") where LocalizationModel.Kind(rawValue: String(m)) == nil {
+            throw ValidationError("--models: knn, mlp (got \(m))")
+        }
+        guard statistic == "median" || statistic == "strongest" else { throw ValidationError("--statistic: median or strongest") }
+        guard (0..<1).contains(dropout) else { throw ValidationError("--dropout must be in [0, 1)") }
+    }
+
+    func trainingOptions() -> TrainingOptions {
+        var o = TrainingOptions()
+        o.channels = FeatureSpec.Channels(features)!
+        o.statistic = statistic == "median" ? .median : .strongest
+        o.candidates = models.split(separator: ",").map { LocalizationModel.Kind(rawValue: String($0))! }
+        o.folds = folds
+        o.seed = seed
+        o.knnK = k
+        o.mlp.hiddenCount = hidden
+        o.mlp.targetSteps = steps
+        o.mlp.sensorDropout = dropout
+        o.mlp.learningRate = learningRate
+        return o
+    }
+
+    func syntheticShape() -> (Int, Int, Int)? {
+        guard let parts = synthetic?.split(separator: "x").compactMap({ Int($0) }), parts.count == 3, parts.allSatisfy({ $0 > 0 }) else { return nil }
+        return (parts[0], parts[1], parts[2])
+    }
+
+    func run() async throws {
+        let set: FingerprintSet
+        do {
+            if let (z, s, n) = syntheticShape() {
+                set = SyntheticFingerprints.make(zones: z, sensors: s, samplesPerZone: n, seed: seed)
+            } else {
+                set = try input.load(csv!)
+            }
+        } catch let e as FingerprintCSVError {
+            printError("mallgate train: \(e)")
+            throw ExitCode(2)
+        }
+        printError("mallgate train: \(set.count) samples, \(set.sensorNames.count) sensors, labels \(set.labelNames.joined(separator: ","))")
+        let bar = quiet ? nil : ProgressBar()
+        let model: LocalizationModel
+        let heldOut: [Float]?
+        var progress: (@Sendable (TrainingProgress) -> Void)? = nil
+        if let bar { progress = { bar.show($0) } }
+        do {
+            let result = try await Trainer.trainWithHeldOut(set, options: trainingOptions(), progress: progress)
+            model = result.model
+            heldOut = result.heldOut
+        } catch {
+            printError("mallgate train: \(error)")
+            throw ExitCode(1)
+        }
+        bar?.finish()
+        let bytes = ModelFile.encode(model)
+        print(ReportText.training(model, fileSize: bytes.count), terminator: "")
+        if let heldOut, let aligned = set.aligned(to: model.features.sensorNames),
+           let s = input.smoothed(set: aligned, probabilities: heldOut, classes: model.classes) {
+            print(ReportText.evaluation(s, title: "held-out folds smoothed per --sequence over time (forward filter, switch probability \(input.switchProbability))"), terminator: "")
+        }
+        if timeInference {
+            print(InferenceTimer.measure(model, samples: set.aligned(to: model.features.sensorNames)?.samples ?? []))
+        }
+        if let test {
+            let testSet: FingerprintSet
+            do { testSet = try input.load(test, labelsPath: testLabelsCSV) } catch let e as FingerprintCSVError {
+                printError("mallgate train: \(e)")
+                throw ExitCode(2)
+            }
+            guard let (e, _, _) = await model.evaluate(testSet) else {
+                printError("mallgate train: \(test) shares no sensor name with the training file")
+                throw ExitCode(2)
+            }
+            print(ReportText.evaluation(e, title: "held-out test (\(test))"), terminator: "")
+        }
+        if let output {
+            do { try ModelFile.save(model, to: output) } catch {
+                printError("mallgate train: \(error)")
+                throw ExitCode(1)
+            }
+            print("model written to \(output) (\(bytes.count) bytes)")
+        }
+    }
+}
+
+/// A one-line progress bar on standard error, redrawn in place.
+final class ProgressBar: Sendable {
+    func show(_ p: TrainingProgress) {
+        let width = 30
+        let filled = p.total > 0 ? width * p.done / p.total : 0
+        let bar = String(repeating: "#", count: filled) + String(repeating: ".", count: width - filled)
+        var line = "\r[\(bar)] \(p.done)/\(p.total) \(p.message)"
+        line += String(repeating: " ", count: max(0, 60 - line.count))
+        line.withUTF8 { bytes in _ = write(STDERR_FILENO, bytes.baseAddress, bytes.count) }
+    }
+
+    func finish() {
+        "\r\u{1B}[K".withCString { _ = write(STDERR_FILENO, $0, strlen($0)) }
+    }
+}
+
+/// Human-readable reports for `train` and `eval`.
+enum ReportText {
+    static func percent(_ v: Float) -> String {
+        let tenths = Int((v * 1000).rounded())
+        return "\(tenths / 10).\(tenths % 10)%"
+    }
+
+    static func percent2(_ v: Float) -> String {
+        let h = Int((v * 10000).rounded())
+        let frac = h % 100
+        return "\(h / 100).\(frac < 10 ? "0" : "")\(frac)%"
+    }
+
+    static func seconds(_ s: Double) -> String {
+        let ms = Int((s * 1000).rounded())
+        return "\(ms / 1000).\(String(repeating: "0", count: 3 - String(ms % 1000).count))\(ms % 1000) s"
+    }
+
+    static func training(_ model: LocalizationModel, fileSize: Int) -> String {
+        let r = model.report
+        let labels = model.classes.labelNames
+        var out = "samples: \(r.sampleCount), classes: \(model.classes.count), sensors: \(model.features.sensorCount), features: \(model.features.featureCount) (\(model.features.channels.description))\n"
+        if r.folds > 0 {
+            out += "\(r.folds)-fold stratified cross-validation, seed \(r.seed):\n"
+            let header = ["model"] + labels + (labels.count > 1 ? ["class"] : []) + ["ECE", "time"]
+            let widths = header.map { max(12, $0.count + 2) }
+            out += "  " + zip(header, widths).map { pad($0, $1) }.joined() + "\n"
+            for c in r.candidates {
+                var row = [c.kind + (c.kind == r.chosen ? " *" : "")]
+                row += c.accuracy.prefix(labels.count).map(percent2)
+                if labels.count > 1 { row.append(percent2(c.classAccuracy)) }
+                row.append(percent(c.calibrationError))
+                row.append(seconds(c.seconds))
+                out += "  " + zip(row, widths).map { pad($0, $1) }.joined() + "\n"
+            }
+            if !r.confusions.isEmpty {
+                out += "most confused (actual → predicted, held-out count):\n"
+                for c in r.confusions.prefix(5) {
+                    out += "  \(model.classes.name(c.actual)) → \(model.classes.name(c.predicted)): \(c.count)\n"
+                }
+            }
+        }
+        out += "chosen: \(r.chosen), temperature \(Int((model.temperature * 100).rounded()))/100, model file \(fileSize) bytes, training time \(seconds(r.trainingSeconds))\n"
+        return out
+    }
+
+    static func evaluation(_ e: Evaluation, title: String) -> String {
+        var out = "\(title): \(e.sampleCount) samples\n"
+        for (i, name) in e.labelNames.enumerated() { out += "  \(pad(name, 14))\(percent2(e.accuracy[i]))\n" }
+        if e.labelNames.count > 1 { out += "  \(pad("class", 14))\(percent2(e.classAccuracy))\n" }
+        out += "  \(pad("ECE", 14))\(percent(e.calibrationError))\n"
+        if !e.confusions.isEmpty {
+            out += "  most confused: " + e.confusions.prefix(3).map { "\($0.actual) → \($0.predicted) (\($0.count))" }.joined(separator: ", ") + "\n"
+        }
+        return out
+    }
+
+    static func pad(_ s: String, _ n: Int) -> String {
+        s.count >= n ? s + " " : s + String(repeating: " ", count: n - s.count)
+    }
+}
+
+/// Times ``LocalizationModel/predict(_:probabilities:)`` on one thread, for the benchmark scripts.
+enum InferenceTimer {
+    static func measure(_ model: LocalizationModel, samples: [Sample]) -> String {
+        guard !samples.isEmpty else { return "inference: no samples" }
+        var probabilities = [Float](repeating: 0, count: model.classes.count)
+        let clock = ContinuousClock()
+        var calls = 0
+        var checksum = 0
+        let start = clock.now
+        var elapsed = Duration.zero
+        probabilities.withUnsafeMutableBufferPointer { p in
+            // At least one pass and one second, so the figure is stable.
+            repeat {
+                for s in samples {
+                    checksum &+= model.predict(s, probabilities: p).classIndex
+                    calls += 1
+                }
+                elapsed = clock.now - start
+            } while elapsed < .seconds(1)
+        }
+        let (sec, atto) = elapsed.components
+        let micros = (Double(sec) * 1e6 + Double(atto) * 1e-12) / Double(calls)
+        let rounded = (micros * 100).rounded() / 100
+        return "inference: \(rounded) µs per window (\(model.report.chosen), \(calls) windows on one core, checksum \(checksum % 1000))"
+    }
+}
