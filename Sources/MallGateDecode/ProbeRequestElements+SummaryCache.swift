@@ -134,25 +134,30 @@ struct ElementSummaryCache: Sendable {
             }
         }
 
-        /// Whether `n` bytes at `a` and `b` are equal: word compares, the last word overlapping.
+        /// Whether `n` bytes at `a` and `b` are equal: 8-byte compares, two per step, the last
+        /// word overlapping (byte compares for runs under 8 bytes).
         @inline(__always)
         static func equal(_ a: UnsafeRawPointer, _ b: UnsafeRawPointer, _ n: Int) -> Bool {
-            if n < 8 {
-                var diff: UInt8 = 0
-                var i = 0
-                while i < n {
-                    diff |= a.load(fromByteOffset: i, as: UInt8.self) ^ b.load(fromByteOffset: i, as: UInt8.self)
-                    i &+= 1  // i < n
+            @inline(__always) func word(_ p: UnsafeRawPointer, _ at: Int) -> UInt64 {
+                p.loadUnaligned(fromByteOffset: at, as: UInt64.self)
+            }
+            if n >= 8 {
+                var diff = (word(a, 0) ^ word(b, 0)) | (word(a, n &- 8) ^ word(b, n &- 8))  // n ≥ 8
+                var i = 8
+                while n &- i > 16 {  // 8 ≤ i < n: no overflow
+                    diff |= (word(a, i) ^ word(b, i)) | (word(a, i &+ 8) ^ word(b, i &+ 8))  // i + 16 < n
+                    i &+= 16
                 }
+                // [i, n) is at most 16 bytes; its last 8 were compared first.
+                if n &- i > 8 { diff |= word(a, i) ^ word(b, i) }  // i + 8 < n
                 return diff == 0
             }
-            var diff: UInt64 = 0
+            var diff: UInt8 = 0
             var i = 0
-            while n - i > 8 {
-                diff |= a.loadUnaligned(fromByteOffset: i, as: UInt64.self) ^ b.loadUnaligned(fromByteOffset: i, as: UInt64.self)
-                i &+= 8  // i < n - 8
+            while i < n {
+                diff |= a.load(fromByteOffset: i, as: UInt8.self) ^ b.load(fromByteOffset: i, as: UInt8.self)
+                i &+= 1  // i < n
             }
-            diff |= a.loadUnaligned(fromByteOffset: n - 8, as: UInt64.self) ^ b.loadUnaligned(fromByteOffset: n - 8, as: UInt64.self)
             return diff == 0
         }
     }

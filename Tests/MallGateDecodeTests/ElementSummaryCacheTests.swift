@@ -78,6 +78,22 @@ import Testing
         }
     }
 
+    /// The byte compare behind every hit sees a difference at any position of any length.
+    @Test func byteCompareFindsEveryDifference() {
+        for n in 0 ... 70 {
+            let a = (0 ..< n).map { UInt8(truncatingIfNeeded: $0 &* 37 &+ 11) }
+            a.withUnsafeBytes { x in
+                #expect(ElementSummaryCache.Shape.equal(x.baseAddress ?? UnsafeRawPointer(bitPattern: 8)!, x.baseAddress ?? UnsafeRawPointer(bitPattern: 8)!, n))
+            }
+            for at in 0 ..< n {
+                var b = a
+                b[at] ^= 0x80
+                let same = a.withUnsafeBytes { x in b.withUnsafeBytes { y in ElementSummaryCache.Shape.equal(x.baseAddress!, y.baseAddress!, n) } }
+                #expect(!same, "length \(n), byte \(at)")
+            }
+        }
+    }
+
     /// Lists outside the cached shape (SSID not first, two SSIDs or DS elements, truncation,
     /// an over-long SSID, no DS) decode like a fresh parse, repeated and interleaved.
     @Test func unusualShapesDecodeLikeAFreshParse() {
