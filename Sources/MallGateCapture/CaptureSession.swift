@@ -184,6 +184,8 @@ struct DecodeBatcher {
     var droppedAtEdge: [UInt64]
     let firstSensor: Int
     let capacity: Int
+    /// What a slot starts as; the decoder overwrites what it reports.
+    let blank = Observation(sensor: 0, timestampNanoseconds: 0, frameNumber: 0)
 
     init(decoders: [FrameDecoder], firstSensor: Int, capacity: Int) {
         self.decoders = decoders
@@ -198,10 +200,11 @@ struct DecodeBatcher {
     @inline(__always)
     mutating func accept(_ frame: borrowing FrameView) {
         let index = frame.sourceIndex
-        batch.append(Observation(
-            sensor: firstSensor &+ index, timestampNanoseconds: frame.timestampNanoseconds,
-            frameNumber: frame.frameNumber))
+        batch.append(blank)  // one copy of a hot template: cheaper than building a fresh value
         let last = batch.count &- 1  // just appended: ≥ 0
+        batch[last].sensor = firstSensor &+ index
+        batch[last].timestampNanoseconds = frame.timestampNanoseconds
+        batch[last].frameNumber = frame.frameNumber
         let status = decoders[index].decode(frame.bytes, into: &batch[last].frame)
         switch status {
         case .probeRequest:
