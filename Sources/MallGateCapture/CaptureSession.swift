@@ -13,8 +13,11 @@ internal import Synchronization
 public final class CaptureSession: Sendable {
     /// Tuning knobs; the defaults suit a gateway with a handful of radios.
     public struct Options: Sendable {
-        /// Observations per batch handed to the pipeline.
+        /// Observations per batch handed to the pipeline from a live source.
         public var batchSize = 256
+        /// Observations per batch from a replayed file: replay is lossless (no batch is ever
+        /// dropped), so bigger batches only mean fewer thread hand-offs.
+        public var replayBatchSize = 1024
         /// A partial batch is handed on after this long, so a quiet sensor still reports promptly.
         public var maxBatchDelayNanoseconds: Int64 = 200_000_000
         /// Batches the queue holds before live sources start dropping.
@@ -110,13 +113,13 @@ final class SourceRunner: Sendable {
     func errors() -> [CaptureError] { state.withLock { $0.errors } }
 
     func run(into channel: BatchChannel<[Observation]>) {
+        let batchSize = live ? options.batchSize : options.replayBatchSize
         var batcher = DecodeBatcher(
             decoders: source.linkTypes.map { FrameDecoder(linkType: $0, options: options.decode) },
-            firstSensor: firstSensor, capacity: options.batchSize)
+            firstSensor: firstSensor, capacity: batchSize)
         // The per-frame closure reaches the batcher through a pointer: a captured `var`
         // would be boxed and pay a dynamic exclusivity check on every frame.
         withUnsafeMutablePointer(to: &batcher) { batcher in
-            let batchSize = options.batchSize
             var lastFlush = monotonicNanoseconds()
             // A source that keeps failing without delivering anything is given up on; a merged
             // replay may legitimately throw once per broken file in a row.
@@ -181,8 +184,8 @@ struct DecodeBatcher {
     var droppedAtEdge: [UInt64]
     let firstSensor: Int
     let capacity: Int
-    /// Where each probe request is decoded in place, then copied into the batch.
-    var scratch = ProbeRequest()
+    /// What a slot starts as; the decoder overwrites what it reports.
+    let blank = Observation(sensor: 0, timestampNanoseconds: 0, frameNumber: 0)
 
     init(decoders: [FrameDecoder], firstSensor: Int, capacity: Int) {
         self.decoders = decoders
@@ -192,22 +195,24 @@ struct DecodeBatcher {
         batch.reserveCapacity(capacity)
     }
 
+    /// Decodes a frame straight into a new slot at the end of the batch (one write of the
+    /// ~330-byte observation, no copy), and takes the slot back if the frame is not kept.
     @inline(__always)
     mutating func accept(_ frame: borrowing FrameView) {
         let index = frame.sourceIndex
-        let status = decoders[index].decode(frame.bytes, into: &scratch)
+        batch.append(blank)  // one copy of a hot template: cheaper than building a fresh value
+        let last = batch.count &- 1  // just appended: ≥ 0
+        batch[last].sensor = firstSensor &+ index
+        batch[last].timestampNanoseconds = frame.timestampNanoseconds
+        batch[last].frameNumber = frame.frameNumber
+        let status = decoders[index].decode(frame.bytes, into: &batch[last].frame)
         switch status {
         case .probeRequest:
-            batch.append(Observation(
-                sensor: firstSensor &+ index, timestampNanoseconds: frame.timestampNanoseconds,
-                frameNumber: frame.frameNumber, event: .probeRequest(scratch)))
-        case .deviceFrame:
-            guard let device = status.deviceFrame(radio: scratch.radio) else { return }
-            batch.append(Observation(
-                sensor: firstSensor &+ index, timestampNanoseconds: frame.timestampNanoseconds,
-                frameNumber: frame.frameNumber, event: .deviceFrame(device)))
-        case .otherFrame, .dropped:
             return
+        case .deviceFrame(let source, let destination, let kind, let sequenceNumber):
+            batch[last].setDeviceFrame(source: source, destination: destination, kind: kind, sequenceNumber: sequenceNumber)
+        case .otherFrame, .dropped:
+            batch.removeLast()
         }
     }
 

@@ -4,6 +4,9 @@ public import MallGateDecode
 ///
 /// This is what crosses from the capture thread to the pipeline. It holds values
 /// only (no pointer into libpcap's buffer), so it outlives the frame it came from.
+/// The frame is stored as one ``ProbeRequest`` (a device frame uses its radio data,
+/// addresses and sequence number) rather than an enum with payloads, so the capture
+/// thread can decode each frame straight into its batch slot: written once, never copied.
 public struct Observation: Sendable {
     /// What was heard.
     public enum Event: Sendable {
@@ -18,30 +21,60 @@ public struct Observation: Sendable {
     public var timestampNanoseconds: Int64
     /// The frame's 1-based number in its sensor's input, for pointing at it in a capture.
     public var frameNumber: UInt64
-    public var event: Event
+    /// The probe request, or a device frame's radio data, source, destination and sequence number.
+    var frame: ProbeRequest
+    /// nil for a probe request; what kind of device frame otherwise.
+    var deviceKind: DeviceFrame.Kind?
+    /// For a device frame: whether it has a sequence number (control frames have none).
+    var deviceHasSequenceNumber = false
 
     public init(sensor: Int, timestampNanoseconds: Int64, frameNumber: UInt64, event: Event) {
         self.sensor = sensor
         self.timestampNanoseconds = timestampNanoseconds
         self.frameNumber = frameNumber
-        self.event = event
+        switch event {
+        case .probeRequest(let probe):
+            frame = probe
+            deviceKind = nil
+        case .deviceFrame(let device):
+            frame = ProbeRequest()
+            frame.radio = device.radio
+            setDeviceFrame(source: device.source, destination: device.destination, kind: device.kind,
+                           sequenceNumber: device.sequenceNumber)
+        }
+    }
+
+    /// A probe request slot to decode into (``DecodeBatcher``).
+    init(sensor: Int, timestampNanoseconds: Int64, frameNumber: UInt64) {
+        self.sensor = sensor
+        self.timestampNanoseconds = timestampNanoseconds
+        self.frameNumber = frameNumber
+        frame = ProbeRequest()
+        deviceKind = nil
+    }
+
+    /// Makes this a device frame; its radio data is already in `frame.radio`.
+    mutating func setDeviceFrame(source: MACAddress, destination: MACAddress, kind: DeviceFrame.Kind, sequenceNumber: UInt16?) {
+        frame.source = source
+        frame.destination = destination
+        frame.sequenceNumber = sequenceNumber ?? 0
+        deviceHasSequenceNumber = sequenceNumber != nil
+        deviceKind = kind
+    }
+
+    /// What was heard.
+    public var event: Event {
+        guard let kind = deviceKind else { return .probeRequest(frame) }
+        return .deviceFrame(DeviceFrame(
+            radio: frame.radio, source: frame.source, destination: frame.destination, kind: kind,
+            sequenceNumber: deviceHasSequenceNumber ? frame.sequenceNumber : nil))
     }
 
     /// The radio data the frame came with.
-    public var radio: RadioInfo {
-        switch event {
-        case .probeRequest(let probe): return probe.radio
-        case .deviceFrame(let frame): return frame.radio
-        }
-    }
+    public var radio: RadioInfo { frame.radio }
 
     /// The transmitter: the phone.
-    public var source: MACAddress {
-        switch event {
-        case .probeRequest(let probe): return probe.source
-        case .deviceFrame(let frame): return frame.source
-        }
-    }
+    public var source: MACAddress { frame.source }
 }
 
 /// Counters for one sensor: what its source read plus what the decoder made of it.

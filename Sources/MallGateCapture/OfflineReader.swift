@@ -180,13 +180,15 @@ extension OfflineReader {
         guard let file = fopen(path, "rb") else {
             throw fileOpenError(path: path, errno: errno, sensor: sensor, function: "fopen")
         }
+        let buffer = StdioBuffer(installedOn: file)
         let (pcap, message) = withErrorBuffer { api.fopenOffline(file, UInt32(PCAP_TSTAMP_PRECISION_NANO), $0) }
         guard let pcap else {
             let head = firstBytes(of: file)
             fclose(file)
+            buffer?.free()
             throw headerError(subject: path, message: message, firstBytes: head, sensor: sensor)
         }
-        return try OfflineReader(handle: PcapHandle(raw: pcap, api: api), sensor: sensor, subject: path)
+        return try OfflineReader(handle: PcapHandle(raw: pcap, api: api, fileBuffer: buffer), sensor: sensor, subject: path)
     }
 
     /// Maps `errno` from opening a capture path to an error with advice.

@@ -11,6 +11,8 @@ public struct FrameDecoder: Sendable {
     public var counters = DecodeCounters()
     /// The radiotap layout of the last frame walked, replayed while frames keep it.
     var radiotapCache = RadiotapLayoutCache()
+    /// Parsed element lists of recent probe requests, reused while a phone repeats its elements.
+    var elementCache = ElementSummaryCache()
 
     public init(linkType: LinkType, options: DecodeOptions = .init()) {
         self.linkType = linkType
@@ -79,7 +81,7 @@ public struct FrameDecoder: Sendable {
             body = withoutFCS
         }
         return IEEE80211Frame.classify(body, into: &probe, includeDeviceFrames: options.includeDeviceFrames,
-                                       counters: &counters)
+                                       counters: &counters, elementCache: &elementCache)
     }
 
     /// The radio headers other than radiotap (rarer; parsed into a returned value).

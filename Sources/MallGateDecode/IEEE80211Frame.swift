@@ -18,7 +18,7 @@ enum IEEE80211Frame {
     @inline(__always)
     static func classify(
         _ mpdu: UnsafeRawBufferPointer, into probe: inout ProbeRequest, includeDeviceFrames: Bool,
-        counters: inout DecodeCounters
+        counters: inout DecodeCounters, elementCache: inout ElementSummaryCache
     ) -> DecodeStatus {
         guard let fc0 = mpdu.u8(0), let fc1 = mpdu.u8(1), mpdu.count >= minimumLength else {
             return counters.dropping(.truncated80211Header)
@@ -42,7 +42,7 @@ enum IEEE80211Frame {
                 probe.sequenceNumber = sequenceControl >> 4
                 probe.fragmentNumber = UInt8(sequenceControl & 0x0F)
                 probe.isRetry = fc1 & retry != 0
-                probe.elements.parse(mpdu.suffix(from: headerLength))
+                elementCache.parse(mpdu.suffix(from: headerLength), into: &probe.elements)
                 counters.probeRequests &+= 1  // UInt64 counter: wrapping needs centuries of frames
                 if probe.elements.hasMalformedElements { counters.malformedElementLists &+= 1 }  // UInt64 counter: wrapping needs centuries of frames
                 return .probeRequest
