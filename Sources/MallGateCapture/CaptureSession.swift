@@ -37,8 +37,9 @@ public final class CaptureSession: Sendable {
     /// - Parameters:
     ///   - sources: the sources, with whether each is live (live: drop when behind; replay: wait).
     public init(sources: [(source: any FrameSource, live: Bool)], options: Options = Options()) {
-        let anyLive = sources.contains { $0.live }
-        channel = BatchChannel(capacity: options.queueCapacity, policy: anyLive ? .dropNewest : .wait)
+        // Each runner sends with its own policy (live: drop, replay: wait), so a session that
+        // mixes a radio with replayed files never drops replayed frames.
+        channel = BatchChannel(capacity: options.queueCapacity, policy: .dropNewest)
         var sensors: [SensorID] = []
         var runners: [SourceRunner] = []
         for entry in sources {
@@ -127,7 +128,7 @@ final class SourceRunner: Sendable {
             let failureLimit = source.sensors.count + 2
 
             func flush() {
-                if let refused = batcher.pointee.send(to: channel) {
+                if let refused = batcher.pointee.send(to: channel, policy: live ? .dropNewest : .wait) {
                     batcher.pointee.countDropped(refused)
                 }
                 publish(batcher.pointee)
@@ -217,12 +218,14 @@ struct DecodeBatcher {
     }
 
     /// Hands the batch on and starts a new one; returns the batch if the channel refused it.
-    mutating func send(to channel: BatchChannel<[Observation]>) -> [Observation]? {
+    mutating func send(
+        to channel: BatchChannel<[Observation]>, policy: BatchChannel<[Observation]>.OverflowPolicy
+    ) -> [Observation]? {
         guard !batch.isEmpty else { return nil }
         let full = batch
         batch = []
         batch.reserveCapacity(capacity)
-        return channel.send(full) ? nil : full
+        return channel.send(full, policy: policy) ? nil : full
     }
 
     mutating func countDropped(_ refused: [Observation]) {

@@ -59,4 +59,32 @@ struct CaptureSessionTests {
         #expect(statistics.count == 1)
         #expect(statistics.first?.decode.deviceFrames == UInt64(kept.filter { if case .deviceFrame = $0.value { true } else { false } }.count))
     }
+
+    /// A replayed file next to a live source loses nothing when the pipeline is slow: the
+    /// replay waits for room while only live sources drop at the edge.
+    @Test func aReplayNextToALiveSourceWaitsInsteadOfDropping() async throws {
+        let path = capture("baccichet_probing_patterns/OppoFindX3Neo-A_anonymized.pcap")  // 1185 probe requests
+        let live = try TZSPSource(port: 0, bindAddress: "127.0.0.1", sensor: "remote")  // hears nothing
+        var options = CaptureSession.Options()
+        options.queueCapacity = 1
+        options.replayBatchSize = 16
+        let session = CaptureSession(
+            sources: [(live, live: true), (try PcapFileSource(path: path, sensor: "replay"), live: false)],
+            options: options)
+        var replayed = 0
+        // The TZSP source never ends by itself: stop after a deadline so a failure fails, not hangs.
+        let deadline = Task {
+            try await Task.sleep(for: .seconds(20))
+            session.stop()
+        }
+        defer { deadline.cancel() }
+        for await batch in session.start() {
+            replayed += batch.filter { session.sensors[$0.sensor] == "replay" }.count
+            try? await Task.sleep(for: .milliseconds(2))  // a slow pipeline
+            if replayed == 1185 { session.stop() }
+        }
+        #expect(replayed == 1185)
+        let replay = try #require(session.statistics().first { $0.source.sensor == "replay" })
+        #expect(replay.droppedAtEdge == 0)
+    }
 }
