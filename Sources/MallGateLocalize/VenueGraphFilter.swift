@@ -67,7 +67,7 @@ public struct VenueTransitions: Sendable, Equatable {
 public struct VenueGraphFilter: Sendable {
     public struct Options: Sendable, Equatable {
         /// Probability per step of moving to a connected zone (split evenly among them).
-        public var moveProbability: Float = 0.15
+        public var moveProbability: Float = 0.05
         /// Elapsed time that counts as one transition step.
         public var stepSeconds: Double = 5
         /// At most this many steps are applied for one gap (a long gap is handled by teleport).

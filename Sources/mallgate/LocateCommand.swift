@@ -182,11 +182,15 @@ struct LocateCommand: AsyncParsableCommand {
     @Flag(name: .customLong("no-smoothing"), help: "Print the model's per-window answer, without the venue-graph filter.")
     var noSmoothing = false
 
+    @Option(name: .customLong("move-probability"), help: "Smoothing: probability per 5 s step that a device moves to a connected zone.")
+    var moveProbability: Float = 0.05
+
     @Option(help: "Output format: json (JSON lines) or csv.")
     var format: Format = .json
 
     func validate() throws {
         guard window > 0, step > 0 else { throw ValidationError("--window and --step must be positive") }
+        guard moveProbability > 0 && moveProbability < 1 else { throw ValidationError("--move-probability must be in (0, 1)") }
     }
 
     func run() async throws {
@@ -209,7 +213,9 @@ struct LocateCommand: AsyncParsableCommand {
             throw ExitCode(2)
         }
         let zoneInfo = Dictionary(v.zones.map { ($0.id, $0) }, uniquingKeysWith: { a, _ in a })
-        var filter = noSmoothing ? nil : VenueGraphFilter(transitions: VenueTransitions(venue: v, classes: loaded.classes))
+        var filterOptions = VenueGraphFilter.Options()
+        filterOptions.moveProbability = moveProbability
+        var filter = noSmoothing ? nil : VenueGraphFilter(transitions: VenueTransitions(venue: v, classes: loaded.classes), options: filterOptions)
         let out = OutputBuffer()
         if format == .csv { out.append("device,time,zone,floor,kind,confidence\n") }
         var probabilities = [Float](repeating: 0, count: loaded.classes.count)

@@ -2,11 +2,11 @@
 """Scores `mallgate locate --format csv` output against the simulator's ground truth.
 
 Each located window (device MAC, window end time) is matched to the device's truth row
-(truth-macs.csv maps MAC -> device) nearest to the window end, within half the truth interval
+(truth-macs.csv maps MAC -> device) nearest to the window's centre, within half the truth interval
 plus a second; windows without such a row (device not in the venue yet / any more) are not
 scored. Prints one Markdown table row: windows, floor, store top-1 (truth inside a store),
 inside-vs-outside (store vs any other zone), zone top-1.
-Usage: compare-truth.py SIMDIR LOCATE.csv LABEL
+Usage: compare-truth.py SIMDIR LOCATE.csv LABEL [WINDOW_SECONDS]
 """
 import bisect, csv, sys
 from datetime import datetime
@@ -15,6 +15,8 @@ def t(s):
     return datetime.fromisoformat(s.replace("Z", "+00:00")).timestamp()
 
 sim, located, label = sys.argv[1], sys.argv[2], sys.argv[3]
+# locate prints the window end; the truth is taken at the window's centre (10 s windows).
+center_offset = float(sys.argv[4]) / 2 if len(sys.argv) > 4 else 5.0
 mac_device = {r["mac"]: r["device"] for r in csv.DictReader(open(f"{sim}/truth-macs.csv"))}
 truth = {}
 for r in csv.DictReader(open(f"{sim}/truth-positions.csv")):
@@ -28,7 +30,7 @@ for r in csv.DictReader(open(located)):
         continue
     rows = truth[dev]
     times = [x[0] for x in rows]
-    w = t(r["time"]) - float(__import__("os").environ.get("SHIFT", "0"))
+    w = t(r["time"]) - center_offset
     i = bisect.bisect_left(times, w)
     cands = [j for j in (i - 1, i) if 0 <= j < len(rows)]
     j = min(cands, key=lambda j: abs(times[j] - w))
