@@ -185,6 +185,15 @@ struct LocateCommand: AsyncParsableCommand {
     @Option(name: .customLong("move-probability"), help: "Smoothing: probability per 5 s step that a device moves to a connected zone.")
     var moveProbability: Float = 0.05
 
+    @Option(help: ArgumentHelp("Also write store visits (from the smoothed zones) to this CSV: device,store,enter,exit,dwell_seconds.", valueName: "file"))
+    var visits: String?
+
+    @Option(name: .customLong("min-dwell"), help: "Visits: shortest stay reported, seconds.")
+    var minDwell: Double = 30
+
+    @Option(name: .customLong("exit-timeout"), help: "Visits: seconds placed outside the store before the visit ends.")
+    var exitTimeout: Double = 60
+
     @Option(help: "Output format: json (JSON lines) or csv.")
     var format: Format = .json
 
@@ -219,12 +228,27 @@ struct LocateCommand: AsyncParsableCommand {
         let out = OutputBuffer()
         if format == .csv { out.append("device,time,zone,floor,kind,confidence\n") }
         var probabilities = [Float](repeating: 0, count: loaded.classes.count)
+        var visitOptions = StoreVisitTracker.Options()
+        visitOptions.minimumDwellSeconds = minDwell
+        visitOptions.exitTimeoutSeconds = exitTimeout
+        var tracker = StoreVisitTracker(isStore: loaded.classes.classes.map { zoneInfo[$0[0]]?.kind == .store }, options: visitOptions)
+        var found: [StoreVisit] = []
+        var lastSweep = Int64.min
+        let centre = Int64(window * 5e8)
         let errors = try await CaptureInput.windows(
             files: files, positions: positions, sensorCount: loaded.features.sensorCount,
             options: WindowOptions(lengthSeconds: window, stepSeconds: step), keep: { _, _ in true }
         ) { w in
             var (best, confidence) = probabilities.withUnsafeMutableBufferPointer { loaded.predict(w.sample, probabilities: $0) }
             if filter != nil { (best, confidence) = filter!.update(device: w.device, timeNanoseconds: w.endNanoseconds, probabilities: probabilities) }
+            if visits != nil {
+                let t = w.endNanoseconds - centre
+                found += tracker.update(device: w.device, timeNanoseconds: t, classIndex: best)
+                if lastSweep == .min || t - lastSweep > Int64(exitTimeout * 1e9) {
+                    found += tracker.closeIdle(at: t)
+                    lastSweep = t
+                }
+            }
             let zone = loaded.classes.classes[best][0]
             let z = zoneInfo[zone]
             let floor = z?.floor ?? (loaded.classes.classes[best].count > 1 ? loaded.classes.classes[best][1] : "")
@@ -241,6 +265,21 @@ struct LocateCommand: AsyncParsableCommand {
             }
         }
         out.flush()
+        if let visits {
+            found += tracker.flush()
+            var text = "device,store,enter,exit,dwell_seconds\n"
+            for v in found {
+                text += "\(MACAddress(rawValue: v.device)),\(loaded.classes.classes[v.store][0]),"
+                text += "\(TextEncoding.timestamp(nanoseconds: v.enterNanoseconds)),\(TextEncoding.timestamp(nanoseconds: v.exitNanoseconds)),\(Int(v.dwellSeconds.rounded()))\n"
+            }
+            guard let f = fopen(visits, "w") else {
+                printError("mallgate locate: \(visits): cannot create (\(String(cString: strerror(errno))))")
+                throw ExitCode(1)
+            }
+            fputs(text, f)
+            fclose(f)
+            printError("mallgate locate: \(found.count) store visits written to \(visits)")
+        }
         for e in errors { printError("mallgate locate: \(e)") }
         if !errors.isEmpty { throw ExitCode(1) }
     }
