@@ -28,7 +28,7 @@ public struct StoreVisitTracker: Sendable {
         /// Visits shorter than this are not reported.
         public var minimumDwellSeconds: Double = 30
         /// Placed outside the store for this long (or not heard for this long) ends the visit.
-        public var exitTimeoutSeconds: Double = 60
+        public var exitTimeoutSeconds: Double = 180
         public init() {}
     }
 

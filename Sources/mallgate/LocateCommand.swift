@@ -82,7 +82,7 @@ enum CaptureInput {
     /// - Returns: capture errors, if any.
     static func windows(
         files: [(path: String, sensor: String)], positions: [String: Int], sensorCount: Int, options: WindowOptions,
-        keep: (MACAddress, Int64) -> Bool, body: (WindowedSample) -> Void
+        keep: (MACAddress, Int64) -> Bool, key: (MACAddress) -> UInt64 = { $0.rawValue }, body: (WindowedSample) -> Void
     ) async throws -> [CaptureError] {
         let source: any FrameSource = files.count == 1
             ? try PcapFileSource(path: files[0].path, sensor: SensorID(files[0].sensor))
@@ -94,7 +94,7 @@ enum CaptureInput {
             for o in batch {
                 guard case .probeRequest(let p) = o.event, let rssi = p.radio.plausibleSignalDBm else { continue }
                 guard keep(p.source, o.timestampNanoseconds) else { continue }
-                for w in windows.add(device: p.source.rawValue, sensor: map[o.sensor], timeNanoseconds: o.timestampNanoseconds, rssi: Float(rssi)) {
+                for w in windows.add(device: key(p.source), sensor: map[o.sensor], timeNanoseconds: o.timestampNanoseconds, rssi: Float(rssi)) {
                     body(w)
                 }
             }
@@ -141,6 +141,28 @@ struct CalibrationLabels {
     /// The label interval holding time `t` for `mac`, if any.
     func interval(_ mac: MACAddress, _ t: Int64) -> Interval? {
         byMAC[mac]?.first { $0.start <= t && t <= $0.end }
+    }
+}
+
+extension LocateCommand {
+    /// `mac` → device index, and the device names, from a CSV with `mac` and `device` columns.
+    static func loadDeviceMap(_ path: String) throws -> ([MACAddress: UInt64], [String]) {
+        let lines = String(decoding: try CaptureInput.readBytes(path), as: UTF8.self).split(separator: "\n").map { $0.split(separator: ",", omittingEmptySubsequences: false).map(String.init) }
+        guard let header = lines.first, let m = header.firstIndex(of: "mac"), let d = header.firstIndex(of: "device") else {
+            throw CaptureInput.Failure(description: "\(path): the first line must name a mac and a device column")
+        }
+        var index: [String: UInt64] = [:]
+        var names: [String] = []
+        var map: [MACAddress: UInt64] = [:]
+        for (n, f) in lines.dropFirst().enumerated() where f.count > max(m, d) {
+            guard let mac = MACAddress(string: f[m]) else { throw CaptureInput.Failure(description: "\(path):\(n + 2): \"\(f[m])\" is not a MAC address") }
+            if index[f[d]] == nil {
+                index[f[d]] = UInt64(names.count)
+                names.append(f[d])
+            }
+            map[mac] = index[f[d]]!
+        }
+        return (map, names)
     }
 }
 
@@ -192,7 +214,10 @@ struct LocateCommand: AsyncParsableCommand {
     var minDwell: Double = 30
 
     @Option(name: .customLong("exit-timeout"), help: "Visits: seconds placed outside the store before the visit ends.")
-    var exitTimeout: Double = 60
+    var exitTimeout: Double = 180
+
+    @Option(name: .customLong("device-map"), help: ArgumentHelp("Group MACs into devices with a CSV holding mac and device columns (e.g. the simulator's truth-macs.csv): a stand-in for pseudo-device grouping, to measure visits with perfect grouping.", valueName: "file"))
+    var deviceMap: String?
 
     @Option(help: "Output format: json (JSON lines) or csv.")
     var format: Format = .json
@@ -221,6 +246,18 @@ struct LocateCommand: AsyncParsableCommand {
             printError("mallgate locate: \(model) was not trained on a venue's zones (labels \(loaded.classes.labelNames.joined(separator: ","))); train it with --venue and --captures")
             throw ExitCode(2)
         }
+        var grouped: [MACAddress: UInt64] = [:]
+        var deviceNames: [String] = []
+        if let deviceMap {
+            do { (grouped, deviceNames) = try Self.loadDeviceMap(deviceMap) } catch {
+                printError("mallgate locate: \(error)")
+                throw ExitCode(2)
+            }
+        }
+        let groupBit: UInt64 = 1 << 63
+        let name = { (key: UInt64) -> String in
+            key & groupBit != 0 ? deviceNames[Int(key & ~groupBit)] : MACAddress(rawValue: key).description
+        }
         let zoneInfo = Dictionary(v.zones.map { ($0.id, $0) }, uniquingKeysWith: { a, _ in a })
         var filterOptions = VenueGraphFilter.Options()
         filterOptions.moveProbability = moveProbability
@@ -237,7 +274,8 @@ struct LocateCommand: AsyncParsableCommand {
         let centre = Int64(window * 5e8)
         let errors = try await CaptureInput.windows(
             files: files, positions: positions, sensorCount: loaded.features.sensorCount,
-            options: WindowOptions(lengthSeconds: window, stepSeconds: step), keep: { _, _ in true }
+            options: WindowOptions(lengthSeconds: window, stepSeconds: step), keep: { _, _ in true },
+            key: { mac in grouped[mac].map { $0 | groupBit } ?? mac.rawValue }
         ) { w in
             var (best, confidence) = probabilities.withUnsafeMutableBufferPointer { loaded.predict(w.sample, probabilities: $0) }
             if filter != nil { (best, confidence) = filter!.update(device: w.device, timeNanoseconds: w.endNanoseconds, probabilities: probabilities) }
@@ -253,7 +291,7 @@ struct LocateCommand: AsyncParsableCommand {
             let z = zoneInfo[zone]
             let floor = z?.floor ?? (loaded.classes.classes[best].count > 1 ? loaded.classes.classes[best][1] : "")
             let kind = z?.kind.rawValue ?? (loaded.classes.classes[best].count > 2 ? loaded.classes.classes[best][2] : "")
-            let mac = MACAddress(rawValue: w.device).description
+            let mac = name(w.device)
             let time = TextEncoding.timestamp(nanoseconds: w.endNanoseconds)
             let conf = String((confidence * 1000).rounded() / 1000)
             switch format {
@@ -269,7 +307,7 @@ struct LocateCommand: AsyncParsableCommand {
             found += tracker.flush()
             var text = "device,store,enter,exit,dwell_seconds\n"
             for v in found {
-                text += "\(MACAddress(rawValue: v.device)),\(loaded.classes.classes[v.store][0]),"
+                text += "\(name(v.device)),\(loaded.classes.classes[v.store][0]),"
                 text += "\(TextEncoding.timestamp(nanoseconds: v.enterNanoseconds)),\(TextEncoding.timestamp(nanoseconds: v.exitNanoseconds)),\(Int(v.dwellSeconds.rounded()))\n"
             }
             guard let f = fopen(visits, "w") else {

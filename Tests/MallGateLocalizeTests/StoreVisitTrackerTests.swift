@@ -41,7 +41,7 @@ import Testing
         // Heard again in A 200 s later: the first visit ended at 60 s.
         for t in stride(from: 260, through: 320, by: 5) { out += tracker.update(device: 1, timeNanoseconds: Int64(t) * Self.s, classIndex: 1) }
         #expect(out == [StoreVisit(device: 1, store: 1, enterNanoseconds: 0, exitNanoseconds: 60 * Self.s)])
-        out += tracker.closeIdle(at: 400 * Self.s)
+        out += tracker.closeIdle(at: 600 * Self.s)
         #expect(out.count == 2 && out[1].enterNanoseconds == 260 * Self.s && out[1].exitNanoseconds == 320 * Self.s)
         #expect(tracker.flush().isEmpty)
     }

@@ -25,7 +25,7 @@ for rows in truth.values():
     rows.sort(key=lambda x: x[0])
 n = floor_ok = inside_n = store_ok = io_ok = zone_ok = 0
 for r in csv.DictReader(open(located)):
-    dev = mac_device.get(r["device"])
+    dev = mac_device.get(r["device"], r["device"])  # a MAC, or already a device (locate --device-map)
     if dev is None or dev not in truth:
         continue
     rows = truth[dev]

@@ -27,7 +27,7 @@ detected = list(csv.DictReader(open(found)))
 matched_truth = {}
 ok = 0
 for d in detected:
-    dev = mac_device.get(d["device"])
+    dev = mac_device.get(d["device"], d["device"])  # a MAC, or already a device (locate --device-map)
     a, b = t(d["enter"]), t(d["exit"])
     hit = False
     for r in by_key.get((dev, d["store"]), []):

@@ -28,3 +28,15 @@ for variant in "knn:--models knn" "mlp:--models mlp" "mlp, absolute RSSI too:--m
         python3 scripts/eval/compare-truth.py "$OUT/test" "$OUT/located.csv" "$name, ${smoothing#*:}"
     done
 done
+
+# Store visits from the last model's smoothed zones, per MAC (what the gateway sees today) and
+# with MACs grouped into devices by the truth (the ceiling issue 5's pseudo-devices aim at).
+echo
+echo "| visits | detected | truth (≥ 30 s, probing) | precision | recall | median dwell error |"
+echo "|---|---:|---:|---:|---:|---:|"
+$M locate --model "$OUT/model.mgm" --venue "$VENUE" "$OUT/test" --format csv --visits "$OUT/visits.csv" > "$OUT/located.csv" 2>/dev/null
+python3 scripts/eval/compare-visits.py "$OUT/test" "$OUT/visits.csv" "per MAC" 30
+$M locate --model "$OUT/model.mgm" --venue "$VENUE" "$OUT/test" --format csv --visits "$OUT/visits.csv" \
+    --device-map "$OUT/test/truth-macs.csv" > "$OUT/located.csv" 2>/dev/null
+python3 scripts/eval/compare-visits.py "$OUT/test" "$OUT/visits.csv" "MACs grouped by truth" 30
+python3 scripts/eval/compare-truth.py "$OUT/test" "$OUT/located.csv" "mlp, absolute RSSI too, smoothing, MACs grouped by truth"
