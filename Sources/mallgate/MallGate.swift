@@ -19,6 +19,7 @@ struct MallGate: AsyncParsableCommand {
             SimulateCommand.self,
             TrainCommand.self,
             EvalCommand.self,
+            LocateCommand.self,
         ]
     )
 }

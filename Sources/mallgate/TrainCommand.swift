@@ -1,5 +1,7 @@
 import ArgumentParser
+import MallGateDecode
 import MallGateLocalize
+import MallGateVenue
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -99,12 +101,17 @@ struct TrainCommand: AsyncParsableCommand {
             8-bit weights), keeps the most accurate, calibrates its confidence on the held-out
             folds, trains it on all rows and writes the model file.
 
-            Training from calibration captures and a labels file (mac,start,end,zone) will join
-            this command once windows are built from live observations.
+            With --venue, --captures and --labels it trains from a calibration walk instead: one
+            capture per sensor (the file's base name is the sensor id), the technician's labels
+            (mac,start,end,zone; RFC 3339 times); frames of the labelled MACs inside their
+            intervals are cut into sliding windows, each labelled with its zone (windows that
+            straddle two labels are dropped), and the model records the venue id and layout hash.
 
             Examples:
               mallgate train --csv trainingData.csv.gz --label BUILDINGID,FLOOR --rss-columns WAP \\
                   --test validationData.csv --output uji.mgm
+              mallgate train --venue demo-mall.json --captures sim/ --labels sim/labels.csv \
+                  --output demo.mgm
               mallgate train --csv wifi_localization.txt --no-header --label 7 --rss-columns 0-6 \\
                   --features all --output rooms.mgm
             """)
@@ -114,6 +121,21 @@ struct TrainCommand: AsyncParsableCommand {
 
     @Option(help: ArgumentHelp("Instead of --csv, a synthetic venue for benchmarks: ZONESxSENSORSxSAMPLES_PER_ZONE, e.g. 200x64x15.", valueName: "shape"))
     var synthetic: String?
+
+    @Option(help: ArgumentHelp("With --captures: the venue layout (sensor ids, zones).", valueName: "file"))
+    var venue: String?
+
+    @Option(parsing: .upToNextOption, help: ArgumentHelp("Instead of --csv, calibration captures: files or directories, one file per sensor.", valueName: "captures"))
+    var captures: [String] = []
+
+    @Option(help: ArgumentHelp("With --captures: the calibration labels, mac,start,end,zone.", valueName: "file"))
+    var labels: String?
+
+    @Option(help: "With --captures: window length, seconds.")
+    var window: Double = 10
+
+    @Option(help: "With --captures: seconds between window ends.")
+    var step: Double = 5
 
     @OptionGroup var input: FingerprintInput
 
@@ -163,7 +185,11 @@ struct TrainCommand: AsyncParsableCommand {
     var timeInference = false
 
     func validate() throws {
-        guard (csv == nil) != (synthetic == nil) else { throw ValidationError("give either --csv FILE or --synthetic ZONESxSENSORSxSAMPLES") }
+        guard [csv != nil, synthetic != nil, !captures.isEmpty].filter({ $0 }).count == 1 else {
+            throw ValidationError("give one of --csv FILE, --synthetic ZONESxSENSORSxSAMPLES or --captures DIR|FILES")
+        }
+        if !captures.isEmpty && (venue == nil || labels == nil) { throw ValidationError("--captures needs --venue FILE and --labels FILE") }
+        guard window > 0, step > 0 else { throw ValidationError("--window and --step must be positive") }
         if synthetic != nil && syntheticShape() == nil { throw ValidationError("--synthetic: three numbers, e.g. 200x64x15") }
         guard folds >= 0 else { throw ValidationError("--folds must be 0 or more (got \(folds))") }
         guard k >= 1 else { throw ValidationError("--k must be at least 1") }
@@ -190,21 +216,61 @@ struct TrainCommand: AsyncParsableCommand {
         return o
     }
 
+    /// Labelled windows of the calibration walk in `captures`.
+    func calibrationSet(_ v: Venue) async throws -> FingerprintSet {
+        let sensorNames = v.sensors.map(\.id)
+        let files = try CaptureInput.files(captures)
+        let positions = try CaptureInput.positions(files, sensorNames: sensorNames, venueID: v.id)
+        let walk = try CalibrationLabels(path: labels!, zones: Set(v.zones.map(\.id)))
+        let zoneInfo = Dictionary(v.zones.map { ($0.id, $0) }, uniquingKeysWith: { a, _ in a })
+        var set = FingerprintSet(sensorNames: sensorNames, labelNames: ["zone", "floor", "kind"], sequence: [], time: [])
+        var straddling = 0
+        let errors = try await CaptureInput.windows(
+            files: files, positions: positions, sensorCount: sensorNames.count,
+            options: WindowOptions(lengthSeconds: window, stepSeconds: step),
+            keep: { walk.interval($0, $1) != nil }
+        ) { w in
+            let mac = MACAddress(rawValue: w.device)
+            guard let a = walk.interval(mac, w.firstReadingNanoseconds), let b = walk.interval(mac, w.lastReadingNanoseconds), a.index == b.index else {
+                straddling += 1
+                return
+            }
+            let z = zoneInfo[a.zone]!
+            set.samples.append(w.sample)
+            set.labels.append([z.id, z.floor, z.kind.rawValue])
+            set.sequence!.append(mac.description)
+            set.time!.append(Double(w.endNanoseconds) / 1e9)
+        }
+        for e in errors { printError("mallgate train: \(e)") }
+        if !errors.isEmpty { throw ExitCode(1) }
+        let zones = Set(set.labels.map { $0[0] }).count
+        printError("mallgate train: \(walk.count) labels, \(set.count) windows in \(zones) zones (\(straddling) straddling two labels dropped)")
+        return set
+    }
+
     func syntheticShape() -> (Int, Int, Int)? {
         guard let parts = synthetic?.split(separator: "x").compactMap({ Int($0) }), parts.count == 3, parts.allSatisfy({ $0 > 0 }) else { return nil }
         return (parts[0], parts[1], parts[2])
     }
 
     func run() async throws {
-        let set: FingerprintSet
+        var set: FingerprintSet
+        var options = trainingOptions()
         do {
-            if let (z, s, n) = syntheticShape() {
+            if !captures.isEmpty {
+                let (v, hash) = try CaptureInput.venue(venue!)
+                set = try await calibrationSet(v)
+                options.venueID = v.id
+                options.layoutHash = hash
+            } else if let (z, s, n) = syntheticShape() {
                 set = SyntheticFingerprints.make(zones: z, sensors: s, samplesPerZone: n, seed: seed)
             } else {
                 set = try input.load(csv!)
             }
-        } catch let e as FingerprintCSVError {
-            printError("mallgate train: \(e)")
+        } catch let e as ExitCode {
+            throw e
+        } catch {
+            printError("mallgate train: \(error)")
             throw ExitCode(2)
         }
         printError("mallgate train: \(set.count) samples, \(set.sensorNames.count) sensors, labels \(set.labelNames.joined(separator: ","))")
@@ -214,7 +280,7 @@ struct TrainCommand: AsyncParsableCommand {
         var progress: (@Sendable (TrainingProgress) -> Void)? = nil
         if let bar { progress = { bar.show($0) } }
         do {
-            let result = try await Trainer.trainWithHeldOut(set, options: trainingOptions(), progress: progress)
+            let result = try await Trainer.trainWithHeldOut(set, options: options, progress: progress)
             model = result.model
             heldOut = result.heldOut
         } catch {

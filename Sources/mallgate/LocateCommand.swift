@@ -1,0 +1,324 @@
+import ArgumentParser
+import MallGateCapture
+import MallGateDecode
+import MallGateLocalize
+import MallGateSimulator
+import MallGateVenue
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Capture files named after their sensors, and the venue they belong to; shared by `train`
+/// (calibration captures) and `locate`.
+enum CaptureInput {
+    struct Failure: Error, CustomStringConvertible {
+        let description: String
+    }
+
+    /// The capture files in `arguments`: files as given, directories expanded to their
+    /// `.pcap`/`.pcapng`/`.cap` files (sorted). The sensor of a file is its base name.
+    static func files(_ arguments: [String]) throws(Failure) -> [(path: String, sensor: String)] {
+        var paths: [String] = []
+        for a in arguments {
+            if let dir = opendir(a) {
+                var names: [String] = []
+                while let entry = readdir(dir) {
+                    let name = withUnsafeBytes(of: entry.pointee.d_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
+                    if name.hasSuffix(".pcap") || name.hasSuffix(".pcapng") || name.hasSuffix(".cap") { names.append(name) }
+                }
+                closedir(dir)
+                guard !names.isEmpty else { throw Failure(description: "\(a): no .pcap, .pcapng or .cap file in this directory") }
+                paths += names.sorted().map { a.hasSuffix("/") ? a + $0 : a + "/" + $0 }
+            } else {
+                paths.append(a)
+            }
+        }
+        return paths.map { path in
+            let base = path.split(separator: "/").last.map(String.init) ?? path
+            let sensor = base.split(separator: ".", omittingEmptySubsequences: false).dropLast().joined(separator: ".")
+            return (path, sensor.isEmpty ? base : sensor)
+        }
+    }
+
+    /// Checks that every file's sensor is one of the venue's and returns, per file, the
+    /// sensor's position in `sensorNames`.
+    static func positions(_ files: [(path: String, sensor: String)], sensorNames: [String], venueID: String) throws(Failure) -> [String: Int] {
+        var position: [String: Int] = [:]
+        for (i, n) in sensorNames.enumerated() { position[n] = i }
+        var seen: Set<String> = []
+        for f in files {
+            guard position[f.sensor] != nil else {
+                throw Failure(description: "\(f.path): sensor \"\(f.sensor)\" (the file's base name) is not a sensor of venue \(venueID) (its sensors: \(sensorNames.joined(separator: ", "))); name each capture file after its sensor id")
+            }
+            guard seen.insert(f.sensor).inserted else {
+                throw Failure(description: "\(f.path): a second capture for sensor \"\(f.sensor)\"; give one file per sensor")
+            }
+        }
+        return position
+    }
+
+    /// The bytes of a file (the venue, whose exact bytes the layout hash covers).
+    static func readBytes(_ path: String) throws(Failure) -> [UInt8] {
+        guard let f = fopen(path, "rb") else { throw Failure(description: "\(path): cannot open (\(String(cString: strerror(errno))))") }
+        defer { fclose(f) }
+        var bytes: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 65536)
+        while true {
+            let n = chunk.withUnsafeMutableBytes { fread($0.baseAddress, 1, $0.count, f) }
+            if n == 0 { break }
+            bytes += chunk[0..<n]
+        }
+        return bytes
+    }
+
+    /// The venue at `path` and the hash of its bytes.
+    static func venue(_ path: String) throws -> (Venue, UInt64) {
+        let bytes = try readBytes(path)
+        return (try VenueFile.decode(bytes, fileName: path), LayoutHash.fnv1a64(bytes))
+    }
+
+    /// Replays the captures in time order, windows every probe request with a plausible RSSI
+    /// whose MAC `keep` accepts, and hands each window to `body` (in completion order).
+    /// - Returns: capture errors, if any.
+    static func windows(
+        files: [(path: String, sensor: String)], positions: [String: Int], sensorCount: Int, options: WindowOptions,
+        keep: (MACAddress, Int64) -> Bool, key: (MACAddress) -> UInt64 = { $0.rawValue }, body: (WindowedSample) -> Void
+    ) async throws -> [CaptureError] {
+        let source: any FrameSource = files.count == 1
+            ? try PcapFileSource(path: files[0].path, sensor: SensorID(files[0].sensor))
+            : try MergedReplaySource(files: files.map { ($0.path, SensorID($0.sensor)) })
+        let session = CaptureSession(sources: [(source, false)])
+        let map = session.sensors.map { positions[$0.rawValue] ?? -1 }
+        var windows = FingerprintWindows(sensorCount: sensorCount, options: options)
+        for await batch in session.start() {
+            for o in batch {
+                guard case .probeRequest(let p) = o.event, let rssi = p.radio.plausibleSignalDBm else { continue }
+                guard keep(p.source, o.timestampNanoseconds) else { continue }
+                for w in windows.add(device: key(p.source), sensor: map[o.sensor], timeNanoseconds: o.timestampNanoseconds, rssi: Float(rssi)) {
+                    body(w)
+                }
+            }
+        }
+        for w in windows.flush() { body(w) }
+        return session.errors()
+    }
+}
+
+/// The technician's labels of a calibration walk: `mac,start,end,zone`, times RFC 3339.
+struct CalibrationLabels {
+    struct Interval {
+        var start: Int64
+        var end: Int64
+        var zone: String
+        var index: Int
+    }
+
+    var byMAC: [MACAddress: [Interval]] = [:]
+    var count = 0
+
+    init(path: String, zones: Set<String>) throws(CaptureInput.Failure) {
+        let bytes = try CaptureInput.readBytes(path)
+        var lineNumber = 0
+        for line in String(decoding: bytes, as: UTF8.self).split(separator: "\n", omittingEmptySubsequences: false) {
+            lineNumber += 1
+            let text = line.hasSuffix("\r") ? String(line.dropLast()) : String(line)
+            if text.isEmpty { continue }
+            let f = text.split(separator: ",", omittingEmptySubsequences: false).map { String($0) }
+            if lineNumber == 1 && f.first == "mac" { continue }
+            guard f.count == 4 else { throw .init(description: "\(path):\(lineNumber): expected 4 fields mac,start,end,zone (got \(f.count))") }
+            guard let mac = MACAddress(string: f[0]) else { throw .init(description: "\(path):\(lineNumber): \"\(f[0])\" is not a MAC address") }
+            guard let start = Instant(rfc3339: f[1]), let end = Instant(rfc3339: f[2]) else {
+                throw .init(description: "\(path):\(lineNumber): start and end must be RFC 3339 times, e.g. 2026-11-29T10:00:00Z")
+            }
+            guard start <= end else { throw .init(description: "\(path):\(lineNumber): end \(f[2]) is before start \(f[1])") }
+            guard zones.contains(f[3]) else { throw .init(description: "\(path):\(lineNumber): zone \"\(f[3])\" is not in the venue; use the zone ids of the venue file") }
+            byMAC[mac, default: []].append(Interval(start: start.microseconds * 1000, end: end.microseconds * 1000, zone: f[3], index: count))
+            count += 1
+        }
+        guard count > 0 else { throw .init(description: "\(path): no labels") }
+    }
+
+    /// The label interval holding time `t` for `mac`, if any.
+    func interval(_ mac: MACAddress, _ t: Int64) -> Interval? {
+        byMAC[mac]?.first { $0.start <= t && t <= $0.end }
+    }
+}
+
+extension LocateCommand {
+    /// `mac` → device index, and the device names, from a CSV with `mac` and `device` columns.
+    static func loadDeviceMap(_ path: String) throws -> ([MACAddress: UInt64], [String]) {
+        let lines = String(decoding: try CaptureInput.readBytes(path), as: UTF8.self).split(separator: "\n").map { $0.split(separator: ",", omittingEmptySubsequences: false).map(String.init) }
+        guard let header = lines.first, let m = header.firstIndex(of: "mac"), let d = header.firstIndex(of: "device") else {
+            throw CaptureInput.Failure(description: "\(path): the first line must name a mac and a device column")
+        }
+        var index: [String: UInt64] = [:]
+        var names: [String] = []
+        var map: [MACAddress: UInt64] = [:]
+        for (n, f) in lines.dropFirst().enumerated() where f.count > max(m, d) {
+            guard let mac = MACAddress(string: f[m]) else { throw CaptureInput.Failure(description: "\(path):\(n + 2): \"\(f[m])\" is not a MAC address") }
+            if index[f[d]] == nil {
+                index[f[d]] = UInt64(names.count)
+                names.append(f[d])
+            }
+            map[mac] = index[f[d]]!
+        }
+        return (map, names)
+    }
+}
+
+/// `mallgate locate`: captures → one position per device and window.
+struct LocateCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "locate",
+        abstract: "Localize every device in captures: one line per device window with zone, floor, kind and confidence.",
+        discussion: """
+            Reads one capture per sensor (the file's base name is the sensor id), cuts each
+            device's probe requests into sliding windows, classifies every window with the
+            model and, unless --no-smoothing, filters each device's sequence over the venue's
+            connections (no jumps through walls or between floors). Devices are printed as
+            their MAC address: like `parse`, this is a tool for installers.
+
+            Example:
+              mallgate locate --model demo.mgm --venue demo-mall.json sim2/ --format csv
+            """)
+
+    enum Format: String, ExpressibleByArgument, CaseIterable {
+        case json, csv
+    }
+
+    @Option(help: ArgumentHelp("The model file (from `mallgate train`).", valueName: "file"))
+    var model: String
+
+    @Option(help: ArgumentHelp("The venue layout the model was trained for.", valueName: "file"))
+    var venue: String
+
+    @Argument(help: ArgumentHelp("Capture files, or directories of them, one file per sensor.", valueName: "captures"))
+    var captures: [String]
+
+    @Option(help: "Window length, seconds.")
+    var window: Double = 10
+
+    @Option(help: "Seconds between window ends.")
+    var step: Double = 5
+
+    @Flag(name: .customLong("no-smoothing"), help: "Print the model's per-window answer, without the venue-graph filter.")
+    var noSmoothing = false
+
+    @Option(name: .customLong("move-probability"), help: "Smoothing: probability per 5 s step that a device moves to a connected zone.")
+    var moveProbability: Float = 0.05
+
+    @Option(help: ArgumentHelp("Also write store visits (from the smoothed zones) to this CSV: device,store,enter,exit,dwell_seconds.", valueName: "file"))
+    var visits: String?
+
+    @Option(name: .customLong("min-dwell"), help: "Visits: shortest stay reported, seconds.")
+    var minDwell: Double = 30
+
+    @Option(name: .customLong("exit-timeout"), help: "Visits: seconds placed outside the store before the visit ends.")
+    var exitTimeout: Double = 180
+
+    @Option(name: .customLong("device-map"), help: ArgumentHelp("Group MACs into devices with a CSV holding mac and device columns (e.g. the simulator's truth-macs.csv): a stand-in for pseudo-device grouping, to measure visits with perfect grouping.", valueName: "file"))
+    var deviceMap: String?
+
+    @Option(help: "Output format: json (JSON lines) or csv.")
+    var format: Format = .json
+
+    func validate() throws {
+        guard window > 0, step > 0 else { throw ValidationError("--window and --step must be positive") }
+        guard moveProbability > 0 && moveProbability < 1 else { throw ValidationError("--move-probability must be in (0, 1)") }
+    }
+
+    func run() async throws {
+        let v: Venue
+        let loaded: LocalizationModel
+        let files: [(path: String, sensor: String)]
+        let positions: [String: Int]
+        do {
+            let (venue, hash) = try CaptureInput.venue(venue)
+            v = venue
+            loaded = try ModelFile.load(path: model, venue: (venue.id, hash))
+            files = try CaptureInput.files(captures)
+            positions = try CaptureInput.positions(files, sensorNames: loaded.features.sensorNames, venueID: venue.id)
+        } catch {
+            printError("mallgate locate: \(error)")
+            throw ExitCode(2)
+        }
+        guard loaded.classes.labelNames.first == "zone" else {
+            printError("mallgate locate: \(model) was not trained on a venue's zones (labels \(loaded.classes.labelNames.joined(separator: ","))); train it with --venue and --captures")
+            throw ExitCode(2)
+        }
+        var grouped: [MACAddress: UInt64] = [:]
+        var deviceNames: [String] = []
+        if let deviceMap {
+            do { (grouped, deviceNames) = try Self.loadDeviceMap(deviceMap) } catch {
+                printError("mallgate locate: \(error)")
+                throw ExitCode(2)
+            }
+        }
+        let groupBit: UInt64 = 1 << 63
+        let name = { (key: UInt64) -> String in
+            key & groupBit != 0 ? deviceNames[Int(key & ~groupBit)] : MACAddress(rawValue: key).description
+        }
+        let zoneInfo = Dictionary(v.zones.map { ($0.id, $0) }, uniquingKeysWith: { a, _ in a })
+        var filterOptions = VenueGraphFilter.Options()
+        filterOptions.moveProbability = moveProbability
+        var filter = noSmoothing ? nil : VenueGraphFilter(transitions: VenueTransitions(venue: v, classes: loaded.classes), options: filterOptions)
+        let out = OutputBuffer()
+        if format == .csv { out.append("device,time,zone,floor,kind,confidence\n") }
+        var probabilities = [Float](repeating: 0, count: loaded.classes.count)
+        var visitOptions = StoreVisitTracker.Options()
+        visitOptions.minimumDwellSeconds = minDwell
+        visitOptions.exitTimeoutSeconds = exitTimeout
+        var tracker = StoreVisitTracker(isStore: loaded.classes.classes.map { zoneInfo[$0[0]]?.kind == .store }, options: visitOptions)
+        var found: [StoreVisit] = []
+        var lastSweep = Int64.min
+        let centre = Int64(window * 5e8)
+        let errors = try await CaptureInput.windows(
+            files: files, positions: positions, sensorCount: loaded.features.sensorCount,
+            options: WindowOptions(lengthSeconds: window, stepSeconds: step), keep: { _, _ in true },
+            key: { mac in grouped[mac].map { $0 | groupBit } ?? mac.rawValue }
+        ) { w in
+            var (best, confidence) = probabilities.withUnsafeMutableBufferPointer { loaded.predict(w.sample, probabilities: $0) }
+            if filter != nil { (best, confidence) = filter!.update(device: w.device, timeNanoseconds: w.endNanoseconds, probabilities: probabilities) }
+            if visits != nil {
+                let t = w.endNanoseconds - centre
+                found += tracker.update(device: w.device, timeNanoseconds: t, classIndex: best)
+                if lastSweep == .min || t - lastSweep > Int64(exitTimeout * 1e9) {
+                    found += tracker.closeIdle(at: t)
+                    lastSweep = t
+                }
+            }
+            let zone = loaded.classes.classes[best][0]
+            let z = zoneInfo[zone]
+            let floor = z?.floor ?? (loaded.classes.classes[best].count > 1 ? loaded.classes.classes[best][1] : "")
+            let kind = z?.kind.rawValue ?? (loaded.classes.classes[best].count > 2 ? loaded.classes.classes[best][2] : "")
+            let mac = name(w.device)
+            let time = TextEncoding.timestamp(nanoseconds: w.endNanoseconds)
+            let conf = String((confidence * 1000).rounded() / 1000)
+            switch format {
+            case .json:
+                out.append("{\"device\":\"\(mac)\",\"time\":\"\(time)\",\"zone\":" + TextEncoding.jsonString(zone)
+                    + ",\"floor\":" + TextEncoding.jsonString(floor) + ",\"kind\":\"\(kind)\",\"confidence\":\(conf)}\n")
+            case .csv:
+                out.append("\(mac),\(time),\(zone),\(floor),\(kind),\(conf)\n")
+            }
+        }
+        out.flush()
+        if let visits {
+            found += tracker.flush()
+            var text = "device,store,enter,exit,dwell_seconds\n"
+            for v in found {
+                text += "\(name(v.device)),\(loaded.classes.classes[v.store][0]),"
+                text += "\(TextEncoding.timestamp(nanoseconds: v.enterNanoseconds)),\(TextEncoding.timestamp(nanoseconds: v.exitNanoseconds)),\(Int(v.dwellSeconds.rounded()))\n"
+            }
+            guard let f = fopen(visits, "w") else {
+                printError("mallgate locate: \(visits): cannot create (\(String(cString: strerror(errno))))")
+                throw ExitCode(1)
+            }
+            fputs(text, f)
+            fclose(f)
+            printError("mallgate locate: \(found.count) store visits written to \(visits)")
+        }
+        for e in errors { printError("mallgate locate: \(e)") }
+        if !errors.isEmpty { throw ExitCode(1) }
+    }
+}
