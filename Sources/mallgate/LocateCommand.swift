@@ -172,11 +172,12 @@ struct LocateCommand: AsyncParsableCommand {
         commandName: "locate",
         abstract: "Localize every device in captures: one line per device window with zone, floor, kind and confidence.",
         discussion: """
-            Reads one capture per sensor (the file's base name is the sensor id), cuts each
-            device's probe requests into sliding windows, classifies every window with the
-            model and, unless --no-smoothing, filters each device's sequence over the venue's
-            connections (no jumps through walls or between floors). Devices are printed as
-            their MAC address: like `parse`, this is a tool for installers.
+            Reads one capture per sensor (the file's base name is the sensor id),
+            cuts each device's probe requests into sliding windows, classifies
+            every window with the model and, unless --no-smoothing, filters each
+            device's sequence over the venue's connections (no jumps through
+            walls or between floors). Devices are printed as their MAC address:
+            like `parse`, this is a tool for installers.
 
             Example:
               mallgate locate --model demo.mgm --venue demo-mall.json sim2/ --format csv

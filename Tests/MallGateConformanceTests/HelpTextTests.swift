@@ -10,6 +10,8 @@ struct HelpTextTests {
         (["parse", "--help"], "parse-help.txt"),
         (["venue", "--help"], "venue-help.txt"),
         (["simulate", "--help"], "simulate-help.txt"),
+        (["train", "--help"], "train-help.txt"),
+        (["locate", "--help"], "locate-help.txt"),
     ])
     func helpMatchesTheGoldenText(arguments: [String], golden: String) throws {
         let expected = try #require(readText(packageRoot + "/Tests/MallGateConformanceTests/Golden/" + golden))
