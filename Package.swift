@@ -49,7 +49,7 @@ let package = Package(
         ),
 
         // Stage 2 — decode: radiotap, PPI, Prism/AVS, TZSP, 802.11, IEs, fingerprints. Pure.
-        .target(name: "MallGateDecode", swiftSettings: strict),
+        .target(name: "MallGateDecode", dependencies: ["CZlib"], swiftSettings: strict),
 
         // The venue: floors, zones, connections, sensors; validation, IMDF import, SVG plans.
         // Pure apart from reading files.
@@ -61,7 +61,7 @@ let package = Package(
         .target(name: "MallGateLocalize", dependencies: ["MallGateVenue"], swiftSettings: strict + [.unsafeFlags(["-O"])]),
 
         // The simulator: people and phones walking a venue → one pcap per sensor + ground truth.
-        .target(name: "MallGateSimulator", dependencies: ["MallGateVenue", "CPcap"], swiftSettings: strict),
+        .target(name: "MallGateSimulator", dependencies: ["MallGateVenue", "CPcap", "CZlib"], swiftSettings: strict),
 
         // The command-line tool: one subcommand per user task.
         .executableTarget(

@@ -1,3 +1,4 @@
+internal import CZlib
 /// 802.11 MAC frame classification (IEEE 802.11-2020 clause 9.2–9.3).
 ///
 /// Reads frame control, addresses and sequence control; probe requests (management
@@ -82,19 +83,9 @@ enum IEEE80211Frame {
     }
 }
 
-/// The IEEE 802.3 CRC-32 used for the 802.11 FCS (reflected polynomial 0xEDB88320).
+/// The IEEE 802.3 CRC-32 used for the 802.11 FCS, computed by the system zlib.
 enum CRC32 {
-    static let table: [UInt32] = (0 ..< 256).map { n -> UInt32 in
-        var c = UInt32(n)
-        for _ in 0 ..< 8 { c = c & 1 != 0 ? 0xEDB8_8320 ^ (c >> 1) : c >> 1 }
-        return c
-    }
-
     static func checksum(_ bytes: UnsafeRawBufferPointer) -> UInt32 {
-        var crc: UInt32 = 0xFFFF_FFFF
-        table.withUnsafeBufferPointer { t in
-            for byte in bytes { crc = t[Int((crc ^ UInt32(byte)) & 0xFF)] ^ (crc >> 8) }
-        }
-        return crc ^ 0xFFFF_FFFF
+        UInt32(truncatingIfNeeded: crc32(0, bytes.baseAddress?.assumingMemoryBound(to: Bytef.self), uInt(bytes.count)))
     }
 }

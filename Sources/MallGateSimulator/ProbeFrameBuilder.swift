@@ -1,3 +1,4 @@
+internal import CZlib
 /// Builds radiotap + 802.11 probe request frames into one reused buffer.
 ///
 /// The radiotap header is what a Linux mac80211 monitor interface with two receive chains
@@ -76,19 +77,9 @@ struct ProbeFrameBuilder {
     }
 }
 
-/// CRC-32 as the 802.11 FCS uses it (IEEE 802.3 polynomial, reflected, 0xEDB88320).
+/// CRC-32 as the 802.11 FCS uses it (IEEE 802.3), computed by the system zlib.
 enum CRC32 {
-    static let table: [UInt32] = (0..<256).map { i -> UInt32 in
-        var c = UInt32(i)
-        for _ in 0..<8 { c = c & 1 != 0 ? 0xEDB8_8320 ^ (c >> 1) : c >> 1 }
-        return c
-    }
-
     static func checksum(_ bytes: UnsafeBufferPointer<UInt8>) -> UInt32 {
-        var c: UInt32 = 0xFFFF_FFFF
-        table.withUnsafeBufferPointer { t in
-            for b in bytes { c = t[Int((c ^ UInt32(b)) & 0xFF)] ^ (c >> 8) }
-        }
-        return c ^ 0xFFFF_FFFF
+        UInt32(truncatingIfNeeded: crc32(0, bytes.baseAddress, uInt(bytes.count)))
     }
 }
