@@ -23,6 +23,8 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        // Elementary functions (exp, log) for the localizer without Foundation.
+        .package(url: "https://github.com/apple/swift-numerics", from: "1.1.1"),
         // Foundation-free build: the gateway binary stays small.
         .package(url: "https://github.com/swiftlang/swift-subprocess", from: "1.0.2", traits: []),
     ],
@@ -58,7 +60,9 @@ let package = Package(
         // Stage 4 — localize: windows, features, zone models, training, smoothing. Pure.
         // Optimized even in debug builds: training is numeric loops that run 20–50× slower at
         // -Onone, which would make the dataset tests take minutes instead of seconds.
-        .target(name: "MallGateLocalize", dependencies: ["MallGateVenue"], swiftSettings: strict + [.unsafeFlags(["-O"])]),
+        .target(
+            name: "MallGateLocalize",
+            dependencies: ["MallGateVenue", .product(name: "RealModule", package: "swift-numerics")], swiftSettings: strict + [.unsafeFlags(["-O"])]),
 
         // The simulator: people and phones walking a venue → one pcap per sensor + ground truth.
         .target(name: "MallGateSimulator", dependencies: ["MallGateVenue", "CPcap", "CZlib"], swiftSettings: strict),

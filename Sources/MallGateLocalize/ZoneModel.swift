@@ -1,3 +1,5 @@
+internal import RealModule
+
 /// A classifier from a feature vector to one score per class; kNN and the MLP both are one,
 /// so training, evaluation, the model file and (later) smoothing treat them alike.
 public protocol ZoneModel: Sendable {
@@ -61,50 +63,8 @@ func softmaxInPlace(_ scores: UnsafeMutableBufferPointer<Float>, temperature: Fl
     return p * Float(bitPattern: UInt32(Int32(k) + 127) << 23)
 }
 
-// Local expf/logf without importing Glibc into the pure part: Float's own math via the stdlib.
-@inline(__always) func expf(_ x: Float) -> Float { Float(exp(Double(x))) }
-
-@inline(__always) func exp(_ x: Double) -> Double {
-    // Range reduction x = k ln2 + r, |r| ≤ ln2/2, then a degree-11 Taylor polynomial: well under
-    // 1 ulp of Float for softmax purposes and free of libm.
-    if x < -745 { return 0 }
-    if x > 709 { return .infinity }
-    let k = (x * 1.4426950408889634).rounded()
-    let r = x - k * 0.6931471805599453
-    var p = 1.0 / 39916800
-    p = p * r + 1.0 / 3628800
-    p = p * r + 1.0 / 362880
-    p = p * r + 1.0 / 40320
-    p = p * r + 1.0 / 5040
-    p = p * r + 1.0 / 720
-    p = p * r + 1.0 / 120
-    p = p * r + 1.0 / 24
-    p = p * r + 1.0 / 6
-    p = p * r + 0.5
-    p = p * r + 1
-    p = p * r + 1
-    return p * Double(sign: .plus, exponent: Int(k), significand: 1)
-}
-
-@inline(__always) func log(_ x: Double) -> Double {
-    // log x = e ln2 + log m, m in [√½, √2): atanh series in s = (m−1)/(m+1).
-    guard x > 0 else { return x == 0 ? -.infinity : .nan }
-    guard x.isFinite else { return x }
-    var e = Double(x.exponent)
-    var m = x.significand
-    if m > 1.4142135623730951 {
-        m /= 2
-        e += 1
-    }
-    let s = (m - 1) / (m + 1)
-    let s2 = s * s
-    var t = 1.0 / 15
-    t = t * s2 + 1.0 / 13
-    t = t * s2 + 1.0 / 11
-    t = t * s2 + 1.0 / 9
-    t = t * s2 + 1.0 / 7
-    t = t * s2 + 1.0 / 5
-    t = t * s2 + 1.0 / 3
-    t = t * s2 + 1
-    return e * 0.6931471805599453 + 2 * s * t
-}
+// The localizer's elementary functions come from swift-numerics (libm underneath), so the
+// pure module needs neither Foundation nor Glibc; `fastExp` above stays for softmax.
+@inline(__always) func expf(_ x: Float) -> Float { Float.exp(x) }
+@inline(__always) func exp(_ x: Double) -> Double { Double.exp(x) }
+@inline(__always) func log(_ x: Double) -> Double { Double.log(x) }
