@@ -121,6 +121,9 @@ struct SimulateCommand: ParsableCommand {
             throw SimulateFailure(message: "\(venue): \(error)")
         }
         let summary: SimulationSummary
+        if let failure = makeDirectories(out) {
+            throw SimulateFailure(message: "\(out): cannot create the directory: \(String(cString: strerror(failure)))")
+        }
         do {
             summary = try simulation.run(writingTo: out)
         } catch {

@@ -113,8 +113,8 @@ struct VenueCommand: ParsableCommand {
             }
             print(VenueSummary.text(venue), terminator: "")
             guard let svgDirectory else { return }
-            if mkdir(svgDirectory, 0o755) != 0 && errno != EEXIST {
-                printError("\(svgDirectory): cannot create the directory: \(String(cString: strerror(errno)))\n")
+            if let failure = makeDirectories(svgDirectory) {
+                printError("\(svgDirectory): cannot create the directory: \(String(cString: strerror(failure)))\n")
                 throw ExitCode(2)
             }
             for floor in venue.floors {

@@ -1,0 +1,16 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Creates `path` and any missing parents, like `mkdir -p`; returns errno on failure, nil on success.
+///
+/// Output options (`--svg-dir`, `--out`) name directories a user expects to be made for them.
+func makeDirectories(_ path: String) -> Int32? {
+    var prefix = path.hasPrefix("/") ? "/" : ""
+    for component in path.split(separator: "/") {
+        prefix += component
+        if mkdir(prefix, 0o755) != 0 && errno != EEXIST { return errno }
+        prefix += "/"
+    }
+    return nil
+}
