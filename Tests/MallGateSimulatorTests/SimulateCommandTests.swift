@@ -13,12 +13,10 @@ let mallgateBinary: String = {
 
 @Suite struct SimulateCommandTests {
     @Test func simulatesTheSmallArcadeAndSaysWhatItWrote() throws {
-        guard access(mallgateBinary, X_OK) == 0 else {
-            print("SKIPPED: no mallgate binary at \(mallgateBinary) (run swift build first)")
-            return
-        }
-        let dir = temporaryDirectory("cli")
-        defer { removeDirectory(dir) }
+        try #require(access(mallgateBinary, X_OK) == 0, "swift test builds mallgate next to the tests: \(mallgateBinary)")
+        let parent = temporaryDirectory("cli")
+        defer { removeDirectory(parent) }
+        let dir = parent + "/runs/arcade"  // missing parents are created, like mkdir -p
         let venue = packageRoot + "/firmware-configs/venues/small-arcade.json"
         let r = shell("'\(mallgateBinary)' simulate --venue '\(venue)' --out '\(dir)' --duration 2m --visitors 12 --staff 1 --seed 3 --report 2>&1")
         #expect(r.status == 0, "\(r.output)")
@@ -31,7 +29,7 @@ let mallgateBinary: String = {
     }
 
     @Test func refusesBadDurationsAndTimesWithAHint() throws {
-        guard access(mallgateBinary, X_OK) == 0 else { return }
+        try #require(access(mallgateBinary, X_OK) == 0, "swift test builds mallgate next to the tests: \(mallgateBinary)")
         let venue = packageRoot + "/firmware-configs/venues/small-arcade.json"
         let a = shell("'\(mallgateBinary)' simulate --venue '\(venue)' --out /tmp/unused --duration soon 2>&1")
         #expect(a.status != 0)
