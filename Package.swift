@@ -81,8 +81,11 @@ let package = Package(
             swiftSettings: strict
         ),
 
+        // Helpers shared by test targets that run the binary and read files (not a test suite itself).
+        .target(name: "MallGateTestSupport", path: "Tests/MallGateTestSupport", swiftSettings: strict),
         .testTarget(
-            name: "MallGateSimulatorTests", dependencies: ["MallGateSimulator", "MallGateVenue", "MallGateDecode", "MallGateCapture"],
+            name: "MallGateSimulatorTests",
+            dependencies: ["MallGateSimulator", "MallGateVenue", "MallGateDecode", "MallGateCapture", "MallGateTestSupport"],
             swiftSettings: strict),
         .testTarget(name: "MallGateLocalizeTests", dependencies: ["MallGateLocalize", "MallGateVenue"], swiftSettings: strict),
         .testTarget(name: "MallGateVenueTests", dependencies: ["MallGateVenue"], exclude: ["Fixtures"], swiftSettings: strict),
@@ -94,7 +97,7 @@ let package = Package(
         ),
         .testTarget(
             name: "MallGateConformanceTests",
-            dependencies: ["MallGateCapture", "MallGateDecode"],
+            dependencies: ["MallGateCapture", "MallGateDecode", "MallGateTestSupport"],
             exclude: ["Expectations", "Golden"],
             swiftSettings: strict
         ),

@@ -1,3 +1,4 @@
+import MallGateTestSupport
 import Testing
 
 /// `--help` is the installer's manual on site: changes to it are deliberate, reviewed here.

@@ -1,3 +1,4 @@
+import MallGateTestSupport
 import Testing
 import MallGateCapture
 import MallGateDecode

@@ -1,15 +1,6 @@
+import MallGateTestSupport
 import Glibc
 import Testing
-
-/// The `mallgate` executable `swift build --build-tests` put next to the test bundle.
-let mallgateBinary: String = {
-    var buffer = [CChar](repeating: 0, count: 4096)
-    let n = readlink("/proc/self/exe", &buffer, buffer.count - 1)
-    let path = String(decoding: buffer.prefix(max(0, n)).map { UInt8(bitPattern: $0) }, as: UTF8.self)
-    var parts = path.split(separator: "/", omittingEmptySubsequences: false)
-    parts.removeLast()  // …/.build/debug/MallGatePackageTests.xctest
-    return parts.joined(separator: "/") + "/mallgate"
-}()
 
 @Suite struct SimulateCommandTests {
     @Test func simulatesTheSmallArcadeAndSaysWhatItWrote() throws {

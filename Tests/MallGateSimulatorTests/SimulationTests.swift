@@ -1,3 +1,4 @@
+import MallGateTestSupport
 import Glibc
 import Testing
 import MallGateCapture

@@ -1,12 +1,6 @@
 import Glibc
+import MallGateTestSupport
 import MallGateVenue
-
-/// The package root, found from this file: Tests/MallGateSimulatorTests/Support.swift.
-let packageRoot: String = {
-    var parts = String(#filePath).split(separator: "/", omittingEmptySubsequences: false)
-    parts.removeLast(3)
-    return parts.joined(separator: "/")
-}()
 
 func rect(_ x0: Double, _ y0: Double, _ x1: Double, _ y1: Double) -> Polygon {
     Polygon([Point(x0, y0), Point(x1, y0), Point(x1, y1), Point(x0, y1)])
@@ -76,35 +70,6 @@ func temporaryDirectory(_ name: String) -> String {
 func removeDirectory(_ path: String) {
     _ = shell("rm -rf '\(path)'")
 }
-
-/// Runs a shell command line; returns its exit status and what it wrote to stdout.
-func shell(_ command: String) -> (status: Int32, output: String) {
-    guard let pipe = popen(command, "r") else { return (-1, "") }
-    var bytes: [UInt8] = []
-    var buffer = [UInt8](repeating: 0, count: 65536)
-    while true {
-        let n = fread(&buffer, 1, buffer.count, pipe)
-        if n <= 0 { break }
-        bytes += buffer[0..<n]
-    }
-    let status = pclose(pipe)
-    return ((status >> 8) & 0xFF, String(decoding: bytes, as: UTF8.self))
-}
-
-func readFile(_ path: String) -> [UInt8]? {
-    guard let file = fopen(path, "rb") else { return nil }
-    defer { fclose(file) }
-    var bytes: [UInt8] = []
-    var buffer = [UInt8](repeating: 0, count: 1 << 16)
-    while true {
-        let n = fread(&buffer, 1, buffer.count, file)
-        if n <= 0 { break }
-        bytes += buffer[0..<n]
-    }
-    return bytes
-}
-
-func readText(_ path: String) -> String? { readFile(path).map { String(decoding: $0, as: UTF8.self) } }
 
 /// Rows of a simple CSV (no quoted fields in what the simulator writes for the test venue).
 func csvRows(_ path: String) -> [[String]] {
