@@ -29,6 +29,26 @@ struct ParseCommandTests {
         #expect(cells.count >= 3 && cells[1] == "420" && cells[2] == "420", "summary: \(summary.output)")
     }
 
+    /// Python's json module, not MallGate, judges the JSON lines: every line of captures with
+    /// directed, non-ASCII and wildcard SSIDs parses, and the SSID bytes survive the escaping.
+    @Test(arguments: ["zamani_polimi/7.pcap", "baccichet_probing_patterns/iPhoneXR-L_anonymized.pcap", "testsuites/tcpdump/ieee802.11_exthdr.pcap"])
+    func jsonLinesAreValidJSON(_ relative: String) {
+        let path = sharedCaptures + "/" + relative
+        let check = """
+            import json, sys
+            n = 0
+            for line in sys.stdin:
+                o = json.loads(line)
+                assert o["ssid"].encode("utf-8").hex() == o["ssid_hex"] or "\\\\x" in o["ssid"], line
+                n += 1
+            print(n)
+            """
+        let run = shell("\(sh(mallgateBinary)) parse \(sh(path)) 2>/dev/null | python3 -c \(sh(check))", mergeStderr: true)
+        #expect(run.status == 0, "\(run.output)")
+        let lines = run.output.split(separator: "\n")
+        #expect((lines.last.flatMap { Int($0) } ?? 0) > 0, "\(run.output)")
+    }
+
     @Test func readsAPcapStreamOnStandardInput() {
         // tcpdump rewrites the pcapng file as a classic pcap stream, as on a remote sensor.
         let run = shell("tcpdump -r \(sh(samsung)) -w - 2>/dev/null | \(sh(mallgateBinary)) parse - --format csv")
