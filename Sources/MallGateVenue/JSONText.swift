@@ -335,12 +335,12 @@ extension JSONNode {
         case .object(let members, _):
             if members.isEmpty { return "{}" }
             let parts = sortedMembers(members, path: path, order: order).map {
-                "\(quoted($0.key)): \($0.value.inline(path: path + "." + $0.key, order: order))"
+                "\(jsonQuoted($0.key)): \($0.value.inline(path: path + "." + $0.key, order: order))"
             }
             return "{ " + parts.joined(separator: ", ") + " }"
         case .array(let elements, _):
             return "[" + elements.map { $0.inline(path: path + "[]", order: order) }.joined(separator: ", ") + "]"
-        case .string(let s, _): return quoted(s)
+        case .string(let s, _): return jsonQuoted(s)
         case .number(let n, _): return n
         case .bool(let b, _): return b ? "true" : "false"
         case .null: return "null"
@@ -359,7 +359,7 @@ extension JSONNode {
             }
             out += "{\n"
             for (i, member) in sortedMembers(members, path: path, order: order).enumerated() {
-                out += pad + quoted(member.key) + ": "
+                out += pad + jsonQuoted(member.key) + ": "
                 member.value.write(into: &out, indent: indent + 1, path: path + "." + member.key, order: order)
                 out += i == members.count - 1 ? "\n" : ",\n"
             }
@@ -383,8 +383,12 @@ extension JSONNode {
     }
 }
 
-/// A JSON string literal: quotes, backslashes and control characters escaped.
-func quoted(_ s: String) -> String {
+/// A JSON string literal (quotes included) per RFC 8259 §7: quote, backslash and control
+/// characters escaped, everything else passed through as UTF-8.
+///
+/// Public because every JSON MallGate writes by hand (venue files, `parse` and `locate`
+/// lines) must escape the same way.
+public func jsonQuoted(_ s: String) -> String {
     var out = "\""
     for scalar in s.unicodeScalars {
         switch scalar {

@@ -170,7 +170,7 @@ extension JSONNode {
         switch self {
         case .object: return "an object"
         case .array: return "an array"
-        case .string(let s, _): return quoted(s)
+        case .string(let s, _): return jsonQuoted(s)
         case .number(let n, _): return n
         case .bool(let b, _): return b ? "true" : "false"
         case .null: return "null"

@@ -140,7 +140,7 @@ private struct Checker {
             if !allowed {
                 checker.add(
                     .error, .invalidID, path, [id],
-                    "the id \(quoted(id)) is not usable; ids are 1–64 characters of A–Z, a–z, 0–9, '-', '_' and '.' (they end up in file names and reports)")
+                    "the id \(jsonQuoted(id)) is not usable; ids are 1–64 characters of A–Z, a–z, 0–9, '-', '_' and '.' (they end up in file names and reports)")
             }
         }
         for (i, floor) in venue.floors.enumerated() { visit(&self, floor.id, "floors[\(i)]") }

@@ -297,8 +297,8 @@ struct LocateCommand: AsyncParsableCommand {
             let conf = String((confidence * 1000).rounded() / 1000)
             switch format {
             case .json:
-                out.append("{\"device\":\"\(mac)\",\"time\":\"\(time)\",\"zone\":" + TextEncoding.jsonString(zone)
-                    + ",\"floor\":" + TextEncoding.jsonString(floor) + ",\"kind\":\"\(kind)\",\"confidence\":\(conf)}\n")
+                out.append("{\"device\":\"\(mac)\",\"time\":\"\(time)\",\"zone\":" + jsonQuoted(zone)
+                    + ",\"floor\":" + jsonQuoted(floor) + ",\"kind\":\"\(kind)\",\"confidence\":\(conf)}\n")
             case .csv:
                 out.append("\(mac),\(time),\(zone),\(floor),\(kind),\(conf)\n")
             }

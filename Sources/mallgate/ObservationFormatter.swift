@@ -1,3 +1,4 @@
+import MallGateVenue
 import MallGateCapture
 import MallGateDecode
 
@@ -46,7 +47,7 @@ struct ObservationFormatter {
         switch format {
         case .json:
             var fields: [String] = [
-                "\"sensor\":" + TextEncoding.jsonString(sensor),
+                "\"sensor\":" + jsonQuoted(sensor),
                 "\"time\":\"" + TextEncoding.timestamp(nanoseconds: observation.timestampNanoseconds) + "\"",
                 "\"frame\":\(observation.frameNumber)",
                 "\"kind\":\"\(kind)\"",
@@ -62,7 +63,7 @@ struct ObservationFormatter {
             fields.append("\"channel\":" + (radio.channel.map { String($0) } ?? "null"))
             fields.append("\"seq\":" + (sequence.map { String($0) } ?? "null"))
             if let probe {
-                fields.append("\"ssid\":" + TextEncoding.jsonString(probe.ssid.description))
+                fields.append("\"ssid\":" + jsonQuoted(probe.ssid.description))
                 fields.append("\"ssid_hex\":\"" + hex(probe.ssid) + "\"")
                 fields.append("\"fingerprint\":\"\(probe.fingerprint)\"")
                 if probe.hasMalformedElements { fields.append("\"malformed_elements\":true") }

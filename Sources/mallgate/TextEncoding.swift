@@ -6,26 +6,6 @@ import Darwin
 
 /// Text building blocks for `parse` output, without Foundation.
 enum TextEncoding {
-    /// A JSON string literal (quotes included) per RFC 8259 §7: quote, backslash and
-    /// control characters escaped, everything else passed through as UTF-8.
-    static func jsonString(_ s: String) -> String {
-        var out = "\""
-        out.reserveCapacity(s.utf8.count + 2)
-        for scalar in s.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            case _ where scalar.value < 0x20:
-                out += "\\u00" + hex(UInt8(scalar.value))
-            default: out.unicodeScalars.append(scalar)
-            }
-        }
-        return out + "\""
-    }
-
     /// A CSV field per RFC 4180: quoted only when it holds a comma, quote or line break.
     static func csvField(_ s: String) -> String {
         guard s.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" }) else { return s }
