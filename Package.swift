@@ -95,6 +95,8 @@ let package = Package(
             dependencies: ["MallGateCapture", "MallGateDecode"],
             swiftSettings: strict
         ),
+        // The installation path: systemd units, install.sh, the .deb (runs the built binary).
+        .testTarget(name: "MallGateDeploymentTests", dependencies: ["MallGateTestSupport"], swiftSettings: strict),
         .testTarget(
             name: "MallGateConformanceTests",
             dependencies: ["MallGateCapture", "MallGateDecode", "MallGateTestSupport"],
