@@ -2,6 +2,7 @@
 # Builds a Debian package of the MallGate agent with dpkg-deb, for gateways managed with apt.
 #
 #   scripts/package-deb.sh [--binary PATH] [--version V] [--arch A] [--out DIR]
+#   (MALLGATE_DEB_FAST=1: gzip -1 instead of xz, for tests)
 #
 # Without --binary it builds a release binary with the Swift runtime linked in
 # (--static-swift-stdlib), so the package depends only on libpcap, SQLite and zlib.
@@ -127,5 +128,5 @@ chmod 0755 "$P/DEBIAN/postinst" "$P/DEBIAN/prerm" "$P/DEBIAN/postrm"
 
 mkdir -p "$OUT"
 DEB=$OUT/mallgate_${VERSION}_${ARCH}.deb
-dpkg-deb --root-owner-group --build "$P" "$DEB" >&2
+dpkg-deb --root-owner-group ${MALLGATE_DEB_FAST:+-Zgzip -z1} --build "$P" "$DEB" >&2
 echo "$DEB"
