@@ -16,7 +16,8 @@
 /// - A pass starts when the committed place becomes a walkway zone with shop doors (see
 ///   ``VisitLayout``) and ends when the device is placed anywhere but that walkway or one of its
 ///   stores; every store of the walkway the device did not visit (for the minimum dwell) during
-///   the pass gets one passer-by.
+///   the pass gets one passer-by. Walkways on the shortest walk between two places are passed
+///   too (an idle phone is not heard in every corridor segment it crosses).
 ///
 /// Events feed an ``IntervalCounter``; ``closeInterval(at:)`` hands out the counts. Time is the
 /// readings' capture time (nanoseconds), never a clock: the caller drives it, so tests replay
@@ -237,21 +238,25 @@ public struct StoreVisitTracker: Sendable {
     private func move(_ s: inout DeviceState, device: UInt64, to c: Int32, at boundary: Int64, into events: inout [VisitEvent]) {
         let ci = Int(c)
         let isStore = layout.isStore[ci]
-        if s.visitStore >= 0 && c != s.visitStore {
-            if isStore {
-                closeVisit(&s, device: device, exit: s.visitExit != .min ? s.visitExit : boundary, into: &events)
-            } else if s.visitExit == .min {
-                s.visitExit = boundary
+        // Walkways crossed unheard on the way from the old place: passes of their own.
+        if s.place >= 0 && s.place != c {
+            var k = layout.next(from: Int(s.place), to: ci)
+            var steps = layout.classCount
+            while k >= 0 && k != ci && steps > 0 {
+                if !layout.isStore[k] && !layout.doorStores[k].isEmpty {
+                    if s.passZone != Int32(k) {
+                        endPass(&s, device: device, at: boundary, into: &events)
+                        s.passZone = Int32(k)
+                        s.passStart = boundary
+                        s.passLast = boundary
+                        s.passVisited = 0
+                    }
+                } else if !layout.isStore[k] {
+                    endPass(&s, device: device, at: boundary, into: &events)
+                }
+                k = layout.next(from: k, to: ci)
+                steps -= 1
             }
-        }
-        if s.visitStore == c {
-            s.visitExit = .min  // back in before the exit timeout: the same visit
-        } else if s.visitStore < 0 && isStore {
-            s.visitStore = c
-            s.visitEnter = boundary
-            s.visitLastInside = boundary
-            s.visitExit = .min
-            s.visitAnnounced = false
         }
         if isStore {
             // Into one of the walkway's own stores: the pass goes on (the store is marked visited
@@ -267,6 +272,23 @@ public struct StoreVisitTracker: Sendable {
             }
         } else {
             endPass(&s, device: device, at: boundary, into: &events)
+        }
+        // Visits after passes, so a store just left is marked visited in the pass that follows.
+        if s.visitStore >= 0 && c != s.visitStore {
+            if isStore {
+                closeVisit(&s, device: device, exit: s.visitExit != .min ? s.visitExit : boundary, into: &events)
+            } else if s.visitExit == .min {
+                s.visitExit = boundary
+            }
+        }
+        if s.visitStore == c {
+            s.visitExit = .min  // back in before the exit timeout: the same visit
+        } else if s.visitStore < 0 && isStore {
+            s.visitStore = c
+            s.visitEnter = boundary
+            s.visitLastInside = boundary
+            s.visitExit = .min
+            s.visitAnnounced = false
         }
     }
 

@@ -38,6 +38,11 @@ public struct VisitLayout: Sendable, Equatable {
     /// Per class, the store classes whose doors open onto it (empty for stores and for zones
     /// without shop doors), sorted.
     public var doorStores: [[Int]]
+    /// Row-major `classCount × classCount`: the next class on a shortest walk from class `i` to
+    /// class `j` over the venue's connections (never through a store), -1 if none or `i == j`.
+    /// Phones probe every few seconds to minutes, so a walker is often not heard in every
+    /// corridor segment it crosses; the walk fills those in (passers-by of unseen segments).
+    var nextHop: [Int16]
 
     /// Builds the layout from the venue's zones and door connections.
     /// - Parameters:
@@ -56,14 +61,79 @@ public struct VisitLayout: Sendable, Equatable {
             }
         }
         self.init(zoneIDs: classZones, isStore: classZones.map { kindOf[$0] == .store }, doorStores: doors.map { $0.sorted() })
+        nextHop = Self.walks(venue: venue, classZones: classZones, classOf: classOf)
     }
 
-    /// An explicit layout, for tests and class lists without a venue.
+    /// An explicit layout, for tests and class lists without a venue (no walks are inferred).
     public init(zoneIDs: [String], isStore: [Bool], doorStores: [[Int]]) {
         precondition(zoneIDs.count == isStore.count && isStore.count == doorStores.count, "one entry per class")
         self.zoneIDs = zoneIDs
         self.isStore = isStore
         self.doorStores = doorStores
+        nextHop = [Int16](repeating: -1, count: zoneIDs.count * zoneIDs.count)
+    }
+
+    /// The next class on the walk from class `i` to class `j`, or -1.
+    func next(from i: Int, to j: Int) -> Int {
+        Int(nextHop[i * zoneIDs.count + j])
+    }
+
+    /// Shortest walks between classes: breadth-first from every target over the venue's zones
+    /// (zones without a class are walked through; stores only start or end a walk), then per
+    /// source the neighbour one step closer, skipping class-less zones.
+    static func walks(venue: Venue, classZones: [String], classOf: [String: Int]) -> [Int16] {
+        let n = classZones.count
+        var hop = [Int16](repeating: -1, count: n * n)
+        guard n > 0 && n < Int(Int16.max) else { return hop }
+        var index: [String: Int] = [:]
+        var ids: [String] = []
+        var isStore: [Bool] = []
+        for z in venue.zones where index[z.id] == nil {
+            index[z.id] = ids.count
+            ids.append(z.id)
+            isStore.append(z.kind == .store)
+        }
+        var adjacent = [[Int]](repeating: [], count: index.count)
+        for c in venue.connections {
+            guard let a = index[c.from], let b = index[c.to], a != b else { continue }
+            adjacent[a].append(b)
+            adjacent[b].append(a)
+        }
+        let zoneOfClass = classZones.map { index[$0] ?? -1 }
+        var distance = [Int](repeating: -1, count: index.count)
+        var queue: [Int] = []
+        for j in 0..<n {
+            let target = zoneOfClass[j]
+            guard target >= 0 else { continue }
+            for k in distance.indices { distance[k] = -1 }
+            distance[target] = 0
+            queue.removeAll(keepingCapacity: true)
+            queue.append(target)
+            var head = 0
+            while head < queue.count {
+                let z = queue[head]
+                head += 1
+                if isStore[z] && z != target { continue }  // no walking through a shop
+                for y in adjacent[z] where distance[y] < 0 {
+                    distance[y] = distance[z] + 1
+                    queue.append(y)
+                }
+            }
+            for i in 0..<n where i != j {
+                var z = zoneOfClass[i]
+                guard z >= 0, distance[z] > 0 else { continue }
+                // Step towards the target until a zone with a class (or the target) is reached.
+                while true {
+                    guard let step = adjacent[z].filter({ distance[$0] == distance[z] - 1 && (!isStore[$0] || $0 == target) }).min() else { break }
+                    z = step
+                    if let c = classOf[ids[z]] {
+                        hop[i * n + j] = Int16(c)
+                        break
+                    }
+                }
+            }
+        }
+        return hop
     }
 
     public var classCount: Int { zoneIDs.count }

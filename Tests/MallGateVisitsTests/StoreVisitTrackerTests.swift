@@ -130,6 +130,16 @@ import Testing
         #expect(f.events.filter { if case .exited = $0 { true } else { false } } == [.exited(Self.visit(Self.A, 0, 130))])
     }
 
+    @Test func walkwaysCrossedUnheardArePassed() {
+        var f = Feed()
+        f.at(stride(from: 0, through: 40, by: 10), Self.E)
+        f.at(stride(from: 50, through: 90, by: 10), Self.A)   // E → A crosses D and C, at 45
+        _ = f.flush()
+        // Left E into D, through C into A: D's only store was visited, C's B was passed.
+        #expect(f.events.contains(Self.pass(Self.B, Self.C, 45, 45)))
+        #expect(f.events.filter { if case .passedBy = $0 { true } else { false } }.count == 1)
+    }
+
     @Test func storeToStoreEndsOneVisitWhereTheNextBegins() {
         var f = Feed()
         f.at(stride(from: 0, through: 60, by: 10), Self.A)
@@ -162,9 +172,11 @@ import Testing
         f.at(80, Self.C)                                      // back at 75 …
         f.at(90, Self.X)                                      // … gone at 85: a second pass
         _ = f.flush()
+        // C and X are not connected: each move crosses D unheard, in front of E.
         #expect(f.events == [
-            Self.pass(Self.A, Self.C, 0, 65), Self.pass(Self.B, Self.C, 0, 65),
-            Self.pass(Self.A, Self.C, 75, 85), Self.pass(Self.B, Self.C, 75, 85),
+            Self.pass(Self.A, Self.C, 0, 65), Self.pass(Self.B, Self.C, 0, 65), Self.pass(Self.E, Self.D, 65, 65),
+            Self.pass(Self.E, Self.D, 75, 75),
+            Self.pass(Self.A, Self.C, 75, 85), Self.pass(Self.B, Self.C, 75, 85), Self.pass(Self.E, Self.D, 85, 85),
         ])
     }
 
@@ -213,7 +225,7 @@ import Testing
         var f = Feed(o)
         f.at(stride(from: 0, through: 40, by: 10), Self.A, device: 1)   // visit A from 0, a visitor at 30
         f.at(10, Self.C, device: 2)
-        f.at(20, Self.X, device: 2)                                     // passed A and B, 10–15
+        f.at(20, Self.D, device: 2)                                     // passed A and B, 10–15 (E: still passing)
         f.at(stride(from: 70, through: 110, by: 10), Self.A, device: 3) // visit A from 70
         let first = f.tracker.closeInterval(at: 60 * Self.s, events: &f.events)
         #expect(first.map(\.store) == [Self.A, Self.B, Self.E])

@@ -7,14 +7,14 @@ visits (default): a detected visit (MAC -> device via truth-macs.csv, or a devic
   locate --device-map) matches a truth visit of the same device and store whose [enter, exit]
   overlaps it. Precision: detected visits that match / detected. Recall: truth visits of probing
   phones lasting at least MIN_DWELL seconds that some detected visit matches / those. Dwell
-  error: |detected − truth| over matched truth visits (the longest match each), median and 90th
-  percentile; entry error likewise (|detected enter − truth enter|).
+  error: |detected − truth| over matched truth visits (the longest match each), median (with
+  --detail also the 90th percentile, and the median entry error |detected − truth enter|).
 
 passers: passers-by. The truth has none, so they are derived from truth-positions.csv the way
   the tracker defines them, on the venue's doors (--venue): a pass is a maximal run of a
   device's rows (every 5 s) in one walkway zone with shop doors, or inside one of the stores
   those doors open into; it ends when the device is anywhere else or missing for more than
-  two rows. Each door store of the walkway that the device did not visit (a truth visit of at
+  two rows; zones crossed between two rows are filled in on the shortest walk. Each door store of the walkway that the device did not visit (a truth visit of at
   least MIN_DWELL seconds overlapping the pass) gets one passer-by. A detected passer-by matches
   a truth one of the same device and store overlapping it (±15 s). Precision, recall, and the
   total detected / truth.
@@ -25,7 +25,7 @@ counts: the --counts CSV against truth counts per store and interval (--interval
   (sum |detected − truth| / sum truth over store × interval cells) for footfall and passers-by,
   and the capture rate (visitors / passers-by) of the whole run.
 
-Usage: compare-visits.py SIMDIR VISITS.csv LABEL [MIN_DWELL] [--table visits|passers|counts]
+Usage: compare-visits.py SIMDIR VISITS.csv LABEL [MIN_DWELL] [--table visits|passers|counts] [--detail]
                          [--venue VENUE.json] [--counts COUNTS.csv] [--interval SECONDS]
 """
 import argparse, csv, json, statistics
@@ -38,6 +38,7 @@ ap = argparse.ArgumentParser()
 ap.add_argument("sim"); ap.add_argument("visits"); ap.add_argument("label")
 ap.add_argument("min_dwell", nargs="?", type=float, default=30)
 ap.add_argument("--table", choices=["visits", "passers", "counts"], default="visits")
+ap.add_argument("--detail", action="store_true", help="visits: add the 90th percentile dwell error and the median entry error")
 ap.add_argument("--venue"); ap.add_argument("--counts"); ap.add_argument("--interval", type=float, default=900)
 a = ap.parse_args()
 min_dwell = a.min_dwell
@@ -70,6 +71,32 @@ def truth_passes(venue_path):
         for s, w in ((c["from"], c["to"]), (c["to"], c["from"])):
             if kind.get(s) == "store" and kind.get(w) != "store":
                 doors.setdefault(w, set()).add(s)
+    adjacent = {}
+    for c in venue["connections"]:
+        adjacent.setdefault(c["from"], set()).add(c["to"])
+        adjacent.setdefault(c["to"], set()).add(c["from"])
+
+    def between(x, y):
+        """Zones strictly between x and y on a shortest walk (never through a store)."""
+        prev, frontier = {x: None}, [x]
+        while frontier and y not in prev:
+            nxt = []
+            for z in frontier:
+                if kind.get(z) == "store" and z != x:
+                    continue
+                for w in sorted(adjacent.get(z, ())):
+                    if w not in prev:
+                        prev[w] = z
+                        nxt.append(w)
+            frontier = nxt
+        if y not in prev:
+            return []
+        path, z = [], prev[y]
+        while z is not None and z != x:
+            path.append(z)
+            z = prev[z]
+        return path[::-1]
+
     per_device = {}
     for r in csv.DictReader(open(f"{a.sim}/truth-positions.csv")):
         per_device.setdefault(r["device"], []).append((t(r["time"]), r["zone"]))
@@ -85,8 +112,16 @@ def truth_passes(venue_path):
                 if not visited:
                     out.append((dev, s, start, at))
 
-        prev = None
+        # Zones crossed between two rows 5 s apart (a fast walker in a short segment) are
+        # filled in on the shortest walk, as the tracker does.
+        filled, last_zone = [], None
         for time, z in seq:
+            if last_zone is not None and z != last_zone and z not in adjacent.get(last_zone, ()):
+                filled += [(time, w) for w in between(last_zone, z)]
+            filled.append((time, z))
+            last_zone = z
+        prev = None
+        for time, z in filled:
             if zone is not None and prev is not None and time - prev > 12:
                 end(last)  # missing rows: left the venue (or the capture)
                 zone = None
@@ -128,8 +163,10 @@ if a.table == "visits":
     enter_errors = [abs(x - r["a"]) for r, _, x in m]
     f = lambda v: f"{v:.0f} s" if v is not None else "–"
     med = f(statistics.median(errors)) if errors else "–"
-    print(f"| {a.label} | {len(detected)} | {len(relevant)} | {pct(ok, len(detected))} | {pct(recalled, len(relevant))} "
-          f"| {med} | {f(quantile(errors, 0.9))} | {f(statistics.median(enter_errors)) if enter_errors else '–'} |")
+    row = f"| {a.label} | {len(detected)} | {len(relevant)} | {pct(ok, len(detected))} | {pct(recalled, len(relevant))} | {med} |"
+    if a.detail:
+        row += f" {f(quantile(errors, 0.9))} | {f(statistics.median(enter_errors)) if enter_errors else '–'} |"
+    print(row)
 elif a.table == "passers":
     tp = truth_passes(a.venue)
     by = {}

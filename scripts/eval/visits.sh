@@ -25,7 +25,7 @@ done
 C=scripts/eval/compare-visits.py
 echo "| visits | detected | truth (≥ 30 s, probing) | precision | recall | median dwell error | 90th pct dwell error | median entry error |"
 echo "|---|---:|---:|---:|---:|---:|---:|---:|"
-for name in "per MAC" "MACs grouped by truth"; do python3 $C "$OUT/test" "$OUT/visits-${name// /-}.csv" "$name" 30; done
+for name in "per MAC" "MACs grouped by truth"; do python3 $C "$OUT/test" "$OUT/visits-${name// /-}.csv" "$name" 30 --detail; done
 echo
 echo "| passers-by | detected | truth (derived) | precision | recall | detected / truth |"
 echo "|---|---:|---:|---:|---:|---:|"
