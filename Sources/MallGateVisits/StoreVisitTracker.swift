@@ -167,7 +167,7 @@ public struct StoreVisitTracker: Sendable {
             }
             if s.visitExit != .min && s.lastReading - s.visitLastInside > exitTimeout { closeVisit(&s, device: device, exit: s.visitExit, into: &events) }
         }
-        if s.passZone >= 0 && s.place == s.passZone { s.passLast = s.lastReading }
+        if s.passZone >= 0 && c == s.passZone && s.place == c { s.passLast = max(s.passLast, lastReading) }
         devices[device] = s
         record(events, from: start)
         return layout.status(ofClass: classIndex)
