@@ -34,8 +34,10 @@ public struct StoreVisitTracker: Sendable {
         /// Not heard at all for this long ends the visit and pass and forgets the device; longer
         /// than the exit timeout because an idle phone in a store may not probe for minutes.
         public var silenceTimeoutSeconds: Double = 600
-        /// Exit estimate after the last reading inside when the device falls silent.
-        public var silentExitSeconds: Double = 30
+        /// Exit estimate after the last reading inside when the device falls silent. Kept under
+        /// the minimum dwell, so one burst heard in a store and nothing after (a randomized MAC
+        /// used once) is never a visit on its own.
+        public var silentExitSeconds: Double = 15
         /// A new place is committed after this many consecutive windows in it … (a phone's
         /// burst of probes shows in two overlapping windows: 3 asks for more than one burst)
         public var enterWindows: Int = 3

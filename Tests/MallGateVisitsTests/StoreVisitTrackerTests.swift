@@ -31,12 +31,28 @@ import Testing
     static let s: Int64 = 1_000_000_000
 
     /// One window commits a move, so expected times follow the readings directly; the
-    /// hysteresis has tests of its own.
+    /// hysteresis has tests of its own. A device falling silent leaves 30 s after its last
+    /// reading inside.
     static var oneWindow: StoreVisitTracker.Options {
         var o = StoreVisitTracker.Options()
         o.enterWindows = 1
         o.enterConfidence = .infinity
+        o.silentExitSeconds = 30
         return o
+    }
+
+    @Test func oneBurstInAStoreThenSilenceIsNoVisitByDefault() {
+        var o = StoreVisitTracker.Options()
+        o.enterConfidence = 1.9
+        var f = Feed(o)
+        // A MAC heard once (two overlapping windows, both sure of A), never again.
+        let t = 100 * Self.s
+        for end in [t + 5 * Self.s, t + 10 * Self.s] {
+            f.tracker.update(device: 7, windowEnd: end, firstReading: t, lastReading: t, classIndex: Self.A, confidence: 0.99, into: &f.events)
+        }
+        _ = f.flush()
+        // Committed (0.99 + 0.99 ≥ 1.9) from 100 s, silent exit 100 + 15 < the 30 s minimum dwell.
+        #expect(f.events.isEmpty)
     }
 
     /// Feeds one-reading windows and collects the events.

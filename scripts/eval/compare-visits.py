@@ -16,7 +16,7 @@ passers: passers-by. The truth has none, so they are derived from truth-position
   those doors open into; it ends when the device is anywhere else or missing for more than
   two rows; zones crossed between two rows are filled in on the shortest walk. Each door store of the walkway that the device did not visit (a truth visit of at
   least MIN_DWELL seconds overlapping the pass) gets one passer-by. A detected passer-by matches
-  a truth one of the same device and store overlapping it (±15 s). Precision, recall, and the
+  a truth one of the same device and store overlapping it (±15 s, --slack). Precision, recall, and the
   total detected / truth.
 
 counts: the --counts CSV against truth counts per store and interval (--interval, default
@@ -39,6 +39,7 @@ ap.add_argument("sim"); ap.add_argument("visits"); ap.add_argument("label")
 ap.add_argument("min_dwell", nargs="?", type=float, default=30)
 ap.add_argument("--table", choices=["visits", "passers", "counts"], default="visits")
 ap.add_argument("--detail", action="store_true", help="visits: add the 90th percentile dwell error and the median entry error")
+ap.add_argument("--slack", type=float, default=15, help="passers: seconds a detected pass may miss the truth one by")
 ap.add_argument("--venue"); ap.add_argument("--counts"); ap.add_argument("--interval", type=float, default=900)
 a = ap.parse_args()
 min_dwell = a.min_dwell
@@ -176,7 +177,7 @@ elif a.table == "passers":
     ok = 0
     for d in detected_passes:
         x, y = t(d["enter"]), t(d["exit"])
-        hits = [i for tx, ty, i in by.get((device_of(d["device"]), d["store"]), []) if x - 15 <= ty and tx <= y + 15]
+        hits = [i for tx, ty, i in by.get((device_of(d["device"]), d["store"]), []) if x - a.slack <= ty and tx <= y + a.slack]
         ok += bool(hits)
         hit_truth.update(hits)
     ratio = f"{len(detected_passes) / len(tp):.2f}" if tp else "–"

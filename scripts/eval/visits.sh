@@ -29,7 +29,7 @@ for name in "per MAC" "MACs grouped by truth"; do python3 $C "$OUT/test" "$OUT/v
 echo
 echo "| passers-by | detected | truth (derived) | precision | recall | detected / truth |"
 echo "|---|---:|---:|---:|---:|---:|"
-for name in "per MAC" "MACs grouped by truth"; do python3 $C "$OUT/test" "$OUT/visits-${name// /-}.csv" "$name" 30 --table passers --venue "$VENUE"; done
+for name in "per MAC" "MACs grouped by truth"; do python3 $C "$OUT/test" "$OUT/visits-${name// /-}.csv" "$name" 30 --table passers --venue "$VENUE" --slack 60; done
 echo
 echo "| counts per store × 15 min | footfall detected / truth | footfall error (WAPE) | passers-by detected / truth | passers-by error (WAPE) | capture rate detected / truth |"
 echo "|---|---:|---:|---:|---:|---:|"
