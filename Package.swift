@@ -20,6 +20,7 @@ let package = Package(
         .library(name: "MallGateVenue", targets: ["MallGateVenue"]),
         .library(name: "MallGateSimulator", targets: ["MallGateSimulator"]),
         .library(name: "MallGateLocalize", targets: ["MallGateLocalize"]),
+        .library(name: "MallGateVisits", targets: ["MallGateVisits"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -64,6 +65,9 @@ let package = Package(
             name: "MallGateLocalize",
             dependencies: ["MallGateVenue", .product(name: "RealModule", package: "swift-numerics")], swiftSettings: strict + [.unsafeFlags(["-O"])]),
 
+        // Stage 5 — visits: store visits, passers-by, counts per store and interval. Pure.
+        .target(name: "MallGateVisits", dependencies: ["MallGateVenue"], swiftSettings: strict),
+
         // The simulator: people and phones walking a venue → one pcap per sensor + ground truth.
         .target(name: "MallGateSimulator", dependencies: ["MallGateVenue", "CPcap", "CZlib"], swiftSettings: strict),
 
@@ -76,6 +80,7 @@ let package = Package(
                 "MallGateVenue",
                 "MallGateSimulator",
                 "MallGateLocalize",
+                "MallGateVisits",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: strict
@@ -88,6 +93,7 @@ let package = Package(
             dependencies: ["MallGateSimulator", "MallGateVenue", "MallGateDecode", "MallGateCapture", "MallGateTestSupport"],
             swiftSettings: strict),
         .testTarget(name: "MallGateLocalizeTests", dependencies: ["MallGateLocalize", "MallGateVenue"], swiftSettings: strict),
+        .testTarget(name: "MallGateVisitsTests", dependencies: ["MallGateVisits", "MallGateVenue"], swiftSettings: strict),
         .testTarget(name: "MallGateVenueTests", dependencies: ["MallGateVenue"], exclude: ["Fixtures"], swiftSettings: strict),
         .testTarget(name: "MallGateDecodeTests", dependencies: ["MallGateDecode"], swiftSettings: strict),
         .testTarget(

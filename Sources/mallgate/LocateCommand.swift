@@ -4,6 +4,7 @@ import MallGateDecode
 import MallGateLocalize
 import MallGateSimulator
 import MallGateVenue
+import MallGateVisits
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -177,7 +178,15 @@ struct LocateCommand: AsyncParsableCommand {
             every window with the model and, unless --no-smoothing, filters each
             device's sequence over the venue's connections (no jumps through
             walls or between floors). Devices are printed as their MAC address:
-            like `parse`, this is a tool for installers.
+            like `parse`, this is a tool for installers. Each line also says
+            whether the device is inside a store, outside one (in a walkway a
+            shop door opens onto) or elsewhere.
+
+            With --visits and --counts, the placed windows go through the visits
+            stage: store visits (entry and exit halfway between readings), passers-by
+            (in front of a store's door without going in) and, per store and
+            --interval, footfall, passers-by, capture rate (visitors per passer-by)
+            and a dwell histogram.
 
             Example:
               mallgate locate --model demo.mgm --venue demo-mall.json sim2/ --format csv
@@ -208,14 +217,29 @@ struct LocateCommand: AsyncParsableCommand {
     @Option(name: .customLong("move-probability"), help: "Smoothing: probability per 5 s step that a device moves to a connected zone.")
     var moveProbability: Float = 0.05
 
-    @Option(help: ArgumentHelp("Also write store visits (from the smoothed zones) to this CSV: device,store,enter,exit,dwell_seconds.", valueName: "file"))
+    @Option(help: ArgumentHelp("Also write store visits and passers-by (from the smoothed zones) to this CSV: device,store,enter,exit,dwell_seconds,kind (visit or passer-by).", valueName: "file"))
     var visits: String?
+
+    @Option(help: ArgumentHelp("Also write counts per store and interval to this CSV: footfall, passers-by, capture rate, dwell histogram.", valueName: "file"))
+    var counts: String?
+
+    @Option(help: "Counts: interval length, seconds.")
+    var interval: Double = 900
 
     @Option(name: .customLong("min-dwell"), help: "Visits: shortest stay reported, seconds.")
     var minDwell: Double = 30
 
     @Option(name: .customLong("exit-timeout"), help: "Visits: seconds placed outside the store before the visit ends.")
     var exitTimeout: Double = 180
+
+    @Option(name: .customLong("silence-timeout"), help: "Visits: seconds unheard before a visit ends (an idle phone probes rarely).")
+    var silenceTimeout: Double = 600
+
+    @Option(name: .customLong("enter-windows"), help: "Visits: consecutive windows in a new zone before the device counts as moved there …")
+    var enterWindows: Int = 3
+
+    @Option(name: .customLong("enter-confidence"), help: "Visits: … or once their summed confidence reaches this.")
+    var enterConfidence: Float = 1.9
 
     @Option(name: .customLong("device-map"), help: ArgumentHelp("Group MACs into devices with a CSV holding mac and device columns (e.g. the simulator's truth-macs.csv): a stand-in for pseudo-device grouping, to measure visits with perfect grouping.", valueName: "file"))
     var deviceMap: String?
@@ -226,6 +250,9 @@ struct LocateCommand: AsyncParsableCommand {
     func validate() throws {
         guard window > 0, step > 0 else { throw ValidationError("--window and --step must be positive") }
         guard moveProbability > 0 && moveProbability < 1 else { throw ValidationError("--move-probability must be in (0, 1)") }
+        guard interval >= 1 else { throw ValidationError("--interval must be at least 1 second") }
+        guard enterWindows >= 1 else { throw ValidationError("--enter-windows must be at least 1") }
+        guard minDwell >= 0, exitTimeout > 0, silenceTimeout > 0 else { throw ValidationError("--min-dwell, --exit-timeout and --silence-timeout must be positive") }
     }
 
     func run() async throws {
@@ -264,15 +291,28 @@ struct LocateCommand: AsyncParsableCommand {
         filterOptions.moveProbability = moveProbability
         var filter = noSmoothing ? nil : VenueGraphFilter(transitions: VenueTransitions(venue: v, classes: loaded.classes), options: filterOptions)
         let out = OutputBuffer()
-        if format == .csv { out.append("device,time,zone,floor,kind,confidence\n") }
+        if format == .csv { out.append("device,time,zone,floor,kind,confidence,place\n") }
         var probabilities = [Float](repeating: 0, count: loaded.classes.count)
         var visitOptions = StoreVisitTracker.Options()
         visitOptions.minimumDwellSeconds = minDwell
         visitOptions.exitTimeoutSeconds = exitTimeout
-        var tracker = StoreVisitTracker(isStore: loaded.classes.classes.map { zoneInfo[$0[0]]?.kind == .store }, options: visitOptions)
-        var found: [StoreVisit] = []
-        var lastSweep = Int64.min
-        let centre = Int64(window * 5e8)
+        visitOptions.silenceTimeoutSeconds = silenceTimeout
+        visitOptions.enterWindows = enterWindows
+        visitOptions.enterConfidence = enterConfidence
+        visitOptions.intervalSeconds = interval
+        let layout = VisitLayout(venue: v, classZones: loaded.classes.classes.map { $0[0] })
+        var tracker = StoreVisitTracker(layout: layout, options: visitOptions)
+        let visitsOut: VisitsOutput?
+        do { visitsOut = try VisitsOutput(visits: visits, counts: counts, layout: layout, name: name) } catch {
+            printError("mallgate locate: \(error)")
+            throw ExitCode(1)
+        }
+        var events: [VisitEvent] = []
+        // Counts of an interval are closed once late events can no longer arrive for it: a visit
+        // is confirmed at most a silence timeout plus the minimum dwell after its entry.
+        let settle = Int64((silenceTimeout + minDwell) * 1e9)
+        let intervalNs = Int64(interval * 1e9)
+        var nextClose = Int64.min
         let errors = try await CaptureInput.windows(
             files: files, positions: positions, sensorCount: loaded.features.sensorCount,
             options: WindowOptions(lengthSeconds: window, stepSeconds: step), keep: { _, _ in true },
@@ -280,13 +320,18 @@ struct LocateCommand: AsyncParsableCommand {
         ) { w in
             var (best, confidence) = probabilities.withUnsafeMutableBufferPointer { loaded.predict(w.sample, probabilities: $0) }
             if filter != nil { (best, confidence) = filter!.update(device: w.device, timeNanoseconds: w.endNanoseconds, probabilities: probabilities) }
-            if visits != nil {
-                let t = w.endNanoseconds - centre
-                found += tracker.update(device: w.device, timeNanoseconds: t, classIndex: best)
-                if lastSweep == .min || t - lastSweep > Int64(exitTimeout * 1e9) {
-                    found += tracker.closeIdle(at: t)
-                    lastSweep = t
+            var place = layout.status(ofClass: best)
+            if let visitsOut {
+                place = tracker.update(
+                    device: w.device, windowEnd: w.endNanoseconds, firstReading: w.firstReadingNanoseconds,
+                    lastReading: w.lastReadingNanoseconds, classIndex: best, confidence: confidence, into: &events)
+                if nextClose == .min { nextClose = (w.endNanoseconds / intervalNs + 1) * intervalNs + settle }
+                if w.endNanoseconds >= nextClose {
+                    visitsOut.write(counts: tracker.closeInterval(at: w.endNanoseconds - settle, events: &events))
+                    nextClose += intervalNs
                 }
+                visitsOut.write(events: events)
+                events.removeAll(keepingCapacity: true)
             }
             let zone = loaded.classes.classes[best][0]
             let z = zoneInfo[zone]
@@ -298,26 +343,22 @@ struct LocateCommand: AsyncParsableCommand {
             switch format {
             case .json:
                 out.append("{\"device\":\"\(mac)\",\"time\":\"\(time)\",\"zone\":" + jsonQuoted(zone)
-                    + ",\"floor\":" + jsonQuoted(floor) + ",\"kind\":\"\(kind)\",\"confidence\":\(conf)}\n")
+                    + ",\"floor\":" + jsonQuoted(floor) + ",\"kind\":\"\(kind)\",\"confidence\":\(conf),\"place\":\"\(place.word)\"}\n")
             case .csv:
-                out.append("\(mac),\(time),\(zone),\(floor),\(kind),\(conf)\n")
+                out.append("\(mac),\(time),\(zone),\(floor),\(kind),\(conf),\(place.word)\n")
             }
         }
         out.flush()
-        if let visits {
-            found += tracker.flush()
-            var text = "device,store,enter,exit,dwell_seconds\n"
-            for v in found {
-                text += "\(name(v.device)),\(loaded.classes.classes[v.store][0]),"
-                text += "\(TextEncoding.timestamp(nanoseconds: v.enterNanoseconds)),\(TextEncoding.timestamp(nanoseconds: v.exitNanoseconds)),\(Int(v.dwellSeconds.rounded()))\n"
-            }
-            guard let f = fopen(visits, "w") else {
-                printError("mallgate locate: \(visits): cannot create (\(String(cString: strerror(errno))))")
+        if let visitsOut {
+            let last = tracker.flush(into: &events)
+            visitsOut.write(events: events)
+            visitsOut.write(counts: last)
+            do { try visitsOut.close() } catch {
+                printError("mallgate locate: \(error)")
                 throw ExitCode(1)
             }
-            fputs(text, f)
-            fclose(f)
-            printError("mallgate locate: \(found.count) store visits written to \(visits)")
+            if let visits { printError("mallgate locate: \(visitsOut.visitCount) store visits and \(visitsOut.passCount) passers-by written to \(visits)") }
+            if let counts { printError("mallgate locate: \(visitsOut.countRows) store-interval rows written to \(counts)") }
         }
         for e in errors { printError("mallgate locate: \(e)") }
         if !errors.isEmpty { throw ExitCode(1) }
