@@ -61,7 +61,7 @@ extension BufferDatabase {
         do {
             let queue = try DatabaseQueue(configuration: grdbConfiguration(configuration))
             try StoreSchema.migrator.migrate(queue)
-            let pageSize = try queue.write { db in
+            let pageSize = try queue.writeWithoutTransaction { db in
                 try seedOutboxSequence(db, after: 0, now: configuration.clock())
                 return try Int64.fetchOne(db, sql: "PRAGMA page_size") ?? 4096
             }
@@ -181,6 +181,16 @@ enum FileSystem {
     static func size(_ path: String) -> Int64 {
         var info = stat()
         return stat(path, &info) == 0 ? Int64(info.st_size) : 0
+    }
+
+    /// Creates (or keeps) a file of `bytes` preallocated bytes; on failure removes it and says false.
+    static func allocate(_ path: String, bytes: Int64) -> Bool {
+        let fd = open(path, O_CREAT | O_WRONLY | O_CLOEXEC, 0o600)
+        guard fd >= 0 else { return false }
+        let result = posix_fallocate(fd, 0, off_t(bytes))
+        close(fd)
+        if result != 0 { unlink(path) }
+        return result == 0
     }
 
     static func exists(_ path: String) -> Bool {

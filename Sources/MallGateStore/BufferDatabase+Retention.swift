@@ -31,9 +31,14 @@ extension BufferDatabase {
         return report
     }
 
-    /// After SQLITE_FULL: synced rows are dropped to win back a tenth of the used size (unsynced
-    /// ones only if the cap is exceeded too). Returns the rows pruned.
+    /// After SQLITE_FULL: gives up the reserve file so SQLite has room to work, checkpoints, drops
+    /// synced rows to win back a tenth of the used size (unsynced ones only if the cap is exceeded
+    /// too), hands the pages back and takes the reserve again. Returns the rows pruned.
     func pruneForSpace() throws -> Int {
+        releaseReserve()
+        defer { reserveHeld = restoreReserve() }
+        // With the reserve's room the stuck checkpoint can finish, and the WAL starts over.
+        _ = try? writer.writeWithoutTransaction { db in try db.checkpoint(.truncate) }
         let used = try usedBytes()
         var report: RetentionReport
         if let cap = configuration.maxBytes, used > cap {

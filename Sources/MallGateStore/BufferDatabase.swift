@@ -1,6 +1,7 @@
 internal import GRDB
 internal import GRDBSQLite
 internal import Logging
+internal import Glibc
 
 /// The gateway's SQLite buffer: positions, visits, counts, events and the upload outbox, in one
 /// WAL-mode database that survives crashes, power cuts, a full SD card and a corrupt file.
@@ -37,6 +38,8 @@ public actor BufferDatabase {
     var ownEvents: [EventRow] = []
     var statistics = StoreStats()
     var closed = false
+    /// Whether `PATH-reserve` is in place (see ``StoreConfiguration/reserveBytes``).
+    var reserveHeld = false
 
     /// Opens (or creates) the buffer: checks the file's integrity, moves a corrupt one aside and
     /// starts afresh (loudly: a `critical` log and an `integrity` event), applies migrations.
@@ -52,6 +55,9 @@ public actor BufferDatabase {
         self.pageSize = opened.pageSize
         statistics.maxBytes = configuration.maxBytes
         statistics.movedAsideCorruptDatabase = opened.movedAside
+        reserveHeld =
+            configuration.reserveBytes > 0 && opened.path != ":memory:"
+            && FileSystem.allocate(opened.path + "-reserve", bytes: configuration.reserveBytes)
     }
 
     /// Writes one batch in one transaction (bulk durability), after any batches held back while
@@ -144,6 +150,7 @@ public actor BufferDatabase {
                 return .held(rows: statistics.heldRows)
             }
             held.removeFirst()
+            if !reserveHeld { reserveHeld = restoreReserve() }
             statistics.heldRows -= batch.rowCount - own.count
             ownEvents.removeFirst(own.count)
             statistics.rowsWritten += batch.counts
@@ -312,6 +319,22 @@ public actor BufferDatabase {
             let free = try Int64.fetchOne(db, sql: "PRAGMA freelist_count") ?? 0
             return (pages - free) * pageSize
         }
+    }
+
+    nonisolated var reservePath: String? {
+        path == ":memory:" || configuration.reserveBytes <= 0 ? nil : path + "-reserve"
+    }
+
+    /// Allocates the reserve file; false when there is no room (or no reserve is configured).
+    nonisolated func restoreReserve() -> Bool {
+        guard let reservePath else { return false }
+        return FileSystem.allocate(reservePath, bytes: configuration.reserveBytes)
+    }
+
+    func releaseReserve() {
+        guard let reservePath else { return }
+        unlink(reservePath)
+        reserveHeld = false
     }
 
     nonisolated func fileBytes() -> Int64 {

@@ -57,6 +57,11 @@ public struct StoreConfiguration: Sendable {
     /// a few MiB rather than 0: a WAL that stays allocated can still take the deletes that free
     /// space when the disk is full.
     public var journalSizeLimitBytes: Int64 = 8 << 20
+    /// Space set aside next to the database (`PATH-reserve`, a preallocated file), given up when the
+    /// disk is full so that the deletes, `incremental_vacuum` and checkpoint that free space can run
+    /// at all: in WAL mode even a DELETE appends to the WAL, and a checkpoint writes into the
+    /// database file. Taken back right after pruning and whenever a write succeeds without it. 0: none.
+    public var reserveBytes: Int64 = 4 << 20
     /// Wall clock, nanoseconds since 1970: created-at times, event times, backlog age. Injected so
     /// tests control it.
     public var clock: @Sendable () -> Int64 = StoreConfiguration.wallClockNanoseconds

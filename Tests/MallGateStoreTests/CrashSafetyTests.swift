@@ -21,9 +21,12 @@ struct CrashSafetyTests {
         var killedWhileWriting = 0
 
         for round in 0..<60 {
-            // From just after exec (opening, migrating) to well into the write loop.
-            let delay = UInt32.random(in: 2_000...250_000, using: &generator)
-            let lines = try runAndKill(arguments: ["crash-writer", "--db", path, "--positions", "200"], after: delay)
+            // Every 6th round dies during start-up (opening, integrity check, migrations); the others
+            // 0–150 ms after the first acknowledged batch, in the middle of writing.
+            let duringStartup = round % 6 == 0
+            let delay = UInt32.random(in: duringStartup ? 0...30_000 : 0...150_000, using: &generator)
+            let lines = try runAndKill(
+                arguments: ["crash-writer", "--db", path, "--positions", "200"], waitForFirstLine: !duringStartup, after: delay)
             if !lines.isEmpty { killedWhileWriting += 1 }
             for line in lines {
                 let parts = line.split(separator: " ")
@@ -51,12 +54,13 @@ struct CrashSafetyTests {
             }
         }
         #expect(filesIn(dir).allSatisfy { !$0.contains(".corrupt-") })
-        #expect(killedWhileWriting >= 30, "most kills should land while batches are being written")
+        #expect(killedWhileWriting >= 50, "kills after the first batch: \(killedWhileWriting) of 60")
         #expect(acknowledged.count > 100)
     }
 
-    /// Starts the writer with stdout on a pipe, SIGKILLs it after `microseconds`, returns its complete lines.
-    func runAndKill(arguments: [String], after microseconds: UInt32) throws -> [String] {
+    /// Starts the writer with stdout on a pipe, SIGKILLs it `microseconds` after the start (or after
+    /// its first line, up to 30 s), returns its complete lines.
+    func runAndKill(arguments: [String], waitForFirstLine: Bool, after microseconds: UInt32) throws -> [String] {
         var fds: [Int32] = [0, 0]
         try #require(pipe(&fds) == 0)
         var actions = posix_spawn_file_actions_t()
@@ -70,12 +74,20 @@ struct CrashSafetyTests {
         let spawned = posix_spawn(&pid, storeWriterBinary, &actions, nil, argv, environ)
         close(fds[1])
         try #require(spawned == 0, "posix_spawn \(storeWriterBinary): \(spawned)")
+        var bytes: [UInt8] = []
+        var buffer = [UInt8](repeating: 0, count: 65536)
+        if waitForFirstLine {
+            var descriptor = pollfd(fd: fds[0], events: Int16(POLLIN), revents: 0)
+            while !bytes.contains(UInt8(ascii: "\n")), poll(&descriptor, 1, 30_000) > 0 {
+                let n = read(fds[0], &buffer, buffer.count)
+                if n <= 0 { break }
+                bytes += buffer[0..<n]
+            }
+        }
         usleep(microseconds)
         kill(pid, SIGKILL)
         var status: Int32 = 0
         waitpid(pid, &status, 0)
-        var bytes: [UInt8] = []
-        var buffer = [UInt8](repeating: 0, count: 65536)
         while true {
             let n = read(fds[0], &buffer, buffer.count)
             if n <= 0 { break }

@@ -27,6 +27,7 @@ struct DiskFullTests {
         configuration.heldRowLimit = 30_000
         configuration.journalSizeLimitBytes = 1 << 20
         configuration.walAutocheckpointPages = 200
+        configuration.reserveBytes = 1 << 20
         let store = try BufferDatabase(configuration)
 
         // 10,000 rows delivered upstream: the store may drop these to make room.
