@@ -22,9 +22,9 @@ struct CrashSafetyTests {
 
         for round in 0..<60 {
             // Every 6th round dies during start-up (opening, integrity check, migrations); the others
-            // 0–150 ms after the first acknowledged batch, in the middle of writing.
+            // 0–100 ms after the first acknowledged batch, in the middle of writing.
             let duringStartup = round % 6 == 0
-            let delay = UInt32.random(in: duringStartup ? 0...30_000 : 0...150_000, using: &generator)
+            let delay = UInt32.random(in: duringStartup ? 0...30_000 : 0...100_000, using: &generator)
             let lines = try runAndKill(
                 arguments: ["crash-writer", "--db", path, "--positions", "200"], waitForFirstLine: !duringStartup, after: delay)
             if !lines.isEmpty { killedWhileWriting += 1 }
@@ -55,7 +55,7 @@ struct CrashSafetyTests {
         }
         #expect(filesIn(dir).allSatisfy { !$0.contains(".corrupt-") })
         #expect(killedWhileWriting >= 50, "kills after the first batch: \(killedWhileWriting) of 60")
-        #expect(acknowledged.count > 100)
+        #expect(acknowledged.count >= 50)
     }
 
     /// Starts the writer with stdout on a pipe, SIGKILLs it `microseconds` after the start (or after
