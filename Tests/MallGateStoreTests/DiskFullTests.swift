@@ -72,6 +72,7 @@ struct DiskFullTests {
 
         // Space returns: the next write flushes what was held, then itself.
         _ = shell("rm -f \(sh(dir + "/ballast"))")
+        try #require(shell("mount -o remount,size=64m \(sh(dir))", mergeStderr: true).status == 0)
         #expect(try await store.write(StoreBatch(positions: positions(2000, start: 9_000_000))) == .written)
         stats = try await store.stats()
         #expect(!stats.diskFull)
