@@ -76,11 +76,11 @@ public actor BufferDatabase {
             statistics.heldRows += batch.rowCount
         }
         let outcome = try flushHeld()
-        statistics.heldBatches = held.count
         if outcome == .written, configuration.maxBytes != nil, try enforceSizeCap() != nil {
-            // Write the retention event now, not with some later batch.
-            return try flushHeld()
+            // The retention event goes out now, not with some later batch; the caller's batch is in.
+            _ = try flushHeld()
         }
+        statistics.heldBatches = held.count
         return outcome
     }
 
@@ -162,9 +162,10 @@ public actor BufferDatabase {
             }
         }
         if !ownEvents.isEmpty {
-            // Our own notes (resumed, integrity) go out now rather than with some later batch.
+            // Our own notes (resumed, retention) go out now rather than with some later batch; if
+            // that fails they wait in `ownEvents`, but every batch handed to us is written.
             held.append(StoreBatch())
-            return try flushHeld()
+            _ = try flushHeld()
         }
         return .written
     }
