@@ -244,43 +244,58 @@ public actor BufferDatabase {
         }
     }
 
-    static let insertPositionSQL = """
-        INSERT INTO positions (device_id, window_end_ns, floor, zone_index, zone_name, placement, confidence, clock_synchronized)
-        VALUES (?, ?, ?, ?, ?, ?, ?, ?)
-        """
+    /// Rows per INSERT statement on the bulk path: one statement per row would pay the statement's
+    /// fixed cost (AUTOINCREMENT reads and writes sqlite_sequence once per statement) every row.
+    static let positionsPerStatement = 64
 
-    /// The hot path: thousands of rows per call, bound through the C API (GRDB's
+    static func insertPositionSQL(rows: Int) -> String {
+        let values = [String](repeating: "(?, ?, ?, ?, ?, ?, ?, ?)", count: rows).joined(separator: ", ")
+        return """
+            INSERT INTO positions (device_id, window_end_ns, floor, zone_index, zone_name, placement, confidence, clock_synchronized)
+            VALUES \(values)
+            """
+    }
+    static let insertPositionsChunkSQL = insertPositionSQL(rows: positionsPerStatement)
+    static let insertPositionSQL = insertPositionSQL(rows: 1)
+
+    /// The hot path: thousands of rows per call, 64 per statement, bound through the C API (GRDB's
     /// `StatementArguments` boxes every value, which costs more than SQLite's insert itself).
     func insertPositions(_ rows: [PositionRow], _ db: Database) throws {
-        let statement = try db.cachedStatement(sql: Self.insertPositionSQL)
-        let handle = statement.sqliteStatement
-        for row in rows {
-            // Integer and double binds fail only for an index out of range (SQLITE_RANGE), which
-            // the fixed statement above rules out; the text bind can fail (SQLITE_TOOBIG/NOMEM).
-            sqlite3_bind_int64(handle, 1, Int64(bitPattern: row.device))
-            sqlite3_bind_int64(handle, 2, row.windowEndNanoseconds)
-            sqlite3_bind_int64(handle, 3, Int64(row.floor))
-            sqlite3_bind_int64(handle, 4, Int64(row.zoneIndex))
-            sqlite3_bind_int64(handle, 6, Int64(row.placement.rawValue))
-            sqlite3_bind_double(handle, 7, row.confidence)
-            sqlite3_bind_int64(handle, 8, row.clockSynchronized ? 1 : 0)
-            var utf8 = row.zoneName
-            let code = utf8.withUTF8 { name -> Int32 in
-                // SQLITE_STATIC: the bytes stay valid until the step and reset below are done.
-                let bound = sqlite3_bind_text(handle, 5, name.baseAddress.map { UnsafeRawPointer($0).assumingMemoryBound(to: CChar.self) }, Int32(name.count), nil)
-                guard bound == SQLITE_OK else { return bound }
-                let stepped = sqlite3_step(handle)
-                if stepped == SQLITE_DONE { sqlite3_reset(handle) }
-                return stepped
+        let chunk = Self.positionsPerStatement
+        var start = rows.startIndex
+        while start < rows.endIndex {
+            let count = rows.endIndex - start >= chunk ? chunk : 1
+            let sql = count == chunk ? Self.insertPositionsChunkSQL : Self.insertPositionSQL
+            let handle = try db.cachedStatement(sql: sql).sqliteStatement
+            for (slot, row) in rows[start..<start + count].enumerated() {
+                let base = Int32(slot * 8)
+                // Integer and double binds fail only for an index out of range (SQLITE_RANGE), which
+                // the fixed statements above rule out; the text bind can fail (SQLITE_TOOBIG/NOMEM).
+                sqlite3_bind_int64(handle, base + 1, Int64(bitPattern: row.device))
+                sqlite3_bind_int64(handle, base + 2, row.windowEndNanoseconds)
+                sqlite3_bind_int64(handle, base + 3, Int64(row.floor))
+                sqlite3_bind_int64(handle, base + 4, Int64(row.zoneIndex))
+                sqlite3_bind_int64(handle, base + 6, Int64(row.placement.rawValue))
+                sqlite3_bind_double(handle, base + 7, row.confidence)
+                sqlite3_bind_int64(handle, base + 8, row.clockSynchronized ? 1 : 0)
+                // SQLITE_TRANSIENT: SQLite copies the bytes, which live only inside the closure.
+                let bound = row.zoneName.withCString { sqlite3_bind_text(handle, base + 5, $0, -1, Self.transient) }
+                if bound != SQLITE_OK { try fail(bound, handle, sql, db) }
             }
-            if code != SQLITE_DONE {
-                let message = String(cString: sqlite3_errmsg(db.sqliteConnection))
-                sqlite3_reset(handle)
-                sqlite3_clear_bindings(handle)
-                throw DatabaseError(resultCode: ResultCode(rawValue: code), message: message, sql: Self.insertPositionSQL)
-            }
+            let stepped = sqlite3_step(handle)
+            if stepped != SQLITE_DONE { try fail(stepped, handle, sql, db) }
+            sqlite3_reset(handle)
+            start += count
         }
-        sqlite3_clear_bindings(handle)
+    }
+
+    /// SQLite's SQLITE_TRANSIENT destructor (-1), which the C macro defines and Swift cannot import.
+    static let transient = unsafeBitCast(-1, to: sqlite3_destructor_type.self)
+
+    func fail(_ code: Int32, _ handle: OpaquePointer, _ sql: String, _ db: Database) throws -> Never {
+        let message = String(cString: sqlite3_errmsg(db.sqliteConnection))
+        sqlite3_reset(handle)
+        throw DatabaseError(resultCode: ResultCode(rawValue: code), message: message, sql: sql)
     }
 
     // MARK: - Transactions

@@ -39,7 +39,8 @@ enum StoreSchema {
         ) WITHOUT ROWID;
 
         -- One row per device and localization window. AUTOINCREMENT: ids never go back, so the
-        -- sync cursors below stay valid after the oldest rows are pruned.
+        -- sync cursors below stay valid after the oldest rows are pruned. (BETWEEN, not IN (0, 1, 2):
+        -- SQLite builds an ephemeral table per row for an IN list of three.)
         CREATE TABLE positions (
             id                 INTEGER PRIMARY KEY AUTOINCREMENT,
             device_id          INTEGER NOT NULL,          -- keyed hash of the MAC (UInt64 bits), never a MAC
@@ -47,7 +48,7 @@ enum StoreSchema {
             floor              INTEGER NOT NULL,
             zone_index         INTEGER NOT NULL,
             zone_name          TEXT NOT NULL,
-            placement          INTEGER NOT NULL CHECK (placement IN (0, 1, 2)),  -- 0 inside, 1 outside, 2 elsewhere
+            placement          INTEGER NOT NULL CHECK (placement BETWEEN 0 AND 2),  -- 0 inside, 1 outside, 2 elsewhere
             confidence         REAL NOT NULL,
             clock_synchronized INTEGER NOT NULL CHECK (clock_synchronized IN (0, 1))
         );
