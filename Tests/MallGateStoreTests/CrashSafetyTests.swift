@@ -1,4 +1,4 @@
-import Foundation  // Data, for reading BLOBs through GRDB in the check
+import FoundationEssentials  // Data, for reading BLOBs through GRDB in the check
 import GRDB
 import Glibc
 import MallGateStore
