@@ -21,6 +21,7 @@ let package = Package(
         .library(name: "MallGateSimulator", targets: ["MallGateSimulator"]),
         .library(name: "MallGateLocalize", targets: ["MallGateLocalize"]),
         .library(name: "MallGateVisits", targets: ["MallGateVisits"]),
+        .library(name: "MallGateStore", targets: ["MallGateStore"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -28,6 +29,10 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-numerics", from: "1.1.1"),
         // Foundation-free build: the gateway binary stays small.
         .package(url: "https://github.com/swiftlang/swift-subprocess", from: "1.0.2", traits: []),
+        // The on-gateway SQLite buffer (MallGateStore), on the system libsqlite3 (Debian: libsqlite3-dev).
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
+        // Structured logs (the store reports a corrupt database loudly).
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
     ],
     targets: [
         // libpcap, from the system (Debian: libpcap-dev).
@@ -71,6 +76,30 @@ let package = Package(
         // The simulator: people and phones walking a venue → one pcap per sensor + ground truth.
         .target(name: "MallGateSimulator", dependencies: ["MallGateVenue", "CPcap", "CZlib"], swiftSettings: strict),
 
+        // Stage 6 — store: the SQLite buffer (migrations, outbox, retention, integrity, disk full).
+        // GRDB imports full Foundation; that is accepted for this module only (the buffer's
+        // durability is worth it). MallGateStore's own code sticks to FoundationEssentials/Glibc.
+        .target(
+            name: "MallGateStore",
+            dependencies: [
+                .product(name: "GRDB", package: "GRDB.swift"),
+                // The raw SQLite C API, for binding the bulk position inserts without boxing.
+                .product(name: "GRDBSQLite", package: "GRDB.swift"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict
+        ),
+
+        // Test and benchmark helper, not shipped: writes store batches and prints each committed
+        // outbox sequence (the crash-safety test kills it), and times bulk writes (scripts/bench/store.sh).
+        // The crash test moves to `mallgate replay` once that exists.
+        .executableTarget(
+            name: "mallgate-store-writer",
+            dependencies: ["MallGateStore", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            path: "Tests/mallgate-store-writer",
+            swiftSettings: strict
+        ),
+
         // The command-line tool: one subcommand per user task.
         .executableTarget(
             name: "mallgate",
@@ -95,6 +124,10 @@ let package = Package(
         .testTarget(name: "MallGateLocalizeTests", dependencies: ["MallGateLocalize", "MallGateVenue"], swiftSettings: strict),
         .testTarget(name: "MallGateVisitsTests", dependencies: ["MallGateVisits", "MallGateVenue"], swiftSettings: strict),
         .testTarget(name: "MallGateVenueTests", dependencies: ["MallGateVenue"], exclude: ["Fixtures"], swiftSettings: strict),
+        .testTarget(
+            name: "MallGateStoreTests",
+            dependencies: ["MallGateStore", "MallGateTestSupport", .product(name: "GRDB", package: "GRDB.swift")],
+            swiftSettings: strict),
         .testTarget(name: "MallGateDecodeTests", dependencies: ["MallGateDecode"], swiftSettings: strict),
         .testTarget(
             name: "MallGateCaptureTests",
