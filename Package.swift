@@ -64,8 +64,9 @@ let package = Package(
             name: "MallGateLocalize",
             dependencies: ["MallGateVenue", .product(name: "RealModule", package: "swift-numerics")], swiftSettings: strict + [.unsafeFlags(["-O"])]),
 
-        // The simulator: people and phones walking a venue → one pcap per sensor + ground truth.
-        .target(name: "MallGateSimulator", dependencies: ["MallGateVenue", "CPcap", "CZlib"], swiftSettings: strict),
+        // The simulator: people and phones walking a venue → one pcap per sensor + ground truth;
+        // also fingerprints synthesized from a layout (hence the localizer's Sample types).
+        .target(name: "MallGateSimulator", dependencies: ["MallGateVenue", "MallGateLocalize", "CPcap", "CZlib"], swiftSettings: strict),
 
         // The command-line tool: one subcommand per user task.
         .executableTarget(
@@ -85,7 +86,7 @@ let package = Package(
         .target(name: "MallGateTestSupport", path: "Tests/MallGateTestSupport", swiftSettings: strict),
         .testTarget(
             name: "MallGateSimulatorTests",
-            dependencies: ["MallGateSimulator", "MallGateVenue", "MallGateDecode", "MallGateCapture", "MallGateTestSupport"],
+            dependencies: ["MallGateSimulator", "MallGateVenue", "MallGateDecode", "MallGateCapture", "MallGateLocalize", "MallGateTestSupport"],
             swiftSettings: strict),
         .testTarget(name: "MallGateLocalizeTests", dependencies: ["MallGateLocalize", "MallGateVenue"], swiftSettings: strict),
         .testTarget(name: "MallGateVenueTests", dependencies: ["MallGateVenue"], exclude: ["Fixtures"], swiftSettings: strict),
