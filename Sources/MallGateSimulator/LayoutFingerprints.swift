@@ -19,7 +19,9 @@ public struct LayoutFingerprints: Sendable {
     public struct Options: Sendable {
         /// Samples per zone (every zone gets the same count, so no class is drowned out).
         public var samplesPerZone: Int
-        /// Zone kinds that become classes; by default the ones a calibration walk labels.
+        /// Zone kinds that become classes; by default all, escalators and lifts included (a
+        /// calibration walk does not stand on them, but visitors ride them: without a class of
+        /// their own, a rider next to a store row is placed in a store).
         public var zoneKinds: Set<ZoneKind>
         /// Slow fading, σ in dB, drawn afresh per sensor and sample; nil: the venue's.
         public var shadowingSigmaDB: Double?
@@ -34,7 +36,7 @@ public struct LayoutFingerprints: Sendable {
         public var seed: UInt64
 
         public init(
-            samplesPerZone: Int = 200, zoneKinds: Set<ZoneKind> = [.store, .corridor, .entrance, .area],
+            samplesPerZone: Int = 200, zoneKinds: Set<ZoneKind> = Set(ZoneKind.allCases),
             shadowingSigmaDB: Double? = nil, fastFadingSigmaDB: Double = 2.5, phoneOffsetSigmaDB: Double = 3,
             framesPerScan: ClosedRange<Int> = 1...3, secondScanShare: Double = 0.3, seed: UInt64 = 1
         ) {
