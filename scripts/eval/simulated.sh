@@ -34,8 +34,8 @@ for VENUE in $VENUES; do
     # with phones 8 dB louder / quieter; and in a building that differs from the layout's constants.
     $M simulate --venue "$VENUE" --out "$D/test" --seed 2 --duration 30m --visitors 300 --no-calibration-walk >/dev/null
     if [ "$QUICK" = 0 ]; then
-        $M simulate --venue "$VENUE" --out "$D/test+8" --seed 2 --duration 30m --visitors 300 --no-calibration-walk --phone-offset 8 >/dev/null
-        $M simulate --venue "$VENUE" --out "$D/test-8" --seed 2 --duration 30m --visitors 300 --no-calibration-walk --phone-offset -8 >/dev/null
+        $M simulate --venue "$VENUE" --out "$D/test+8" --seed 2 --duration 30m --visitors 300 --no-calibration-walk --phone-offset=8 >/dev/null
+        $M simulate --venue "$VENUE" --out "$D/test-8" --seed 2 --duration 30m --visitors 300 --no-calibration-walk --phone-offset=-8 >/dev/null
         # shellcheck disable=SC2086
         $M simulate --venue "$VENUE" --out "$D/test-radio" --seed 2 --duration 30m --visitors 300 --no-calibration-walk $PERTURB >/dev/null
         # The calibration walk of that building (models scored on test-radio learn from this one).
