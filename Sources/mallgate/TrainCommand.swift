@@ -138,6 +138,9 @@ struct TrainCommand: AsyncParsableCommand {
     @Option(name: .customLong("layout-samples"), help: "With --from-layout: synthesized samples per zone.")
     var layoutSamples: Int = 200
 
+    @Option(name: .customLong("layout-phone-range"), help: ArgumentHelp("With --from-layout: synthesized phones transmit up to this many dB louder or quieter than a typical one (uniform).", valueName: "dB"))
+    var layoutPhoneRange: Double = 12
+
     @Option(name: .customLong("calibration-weight"), help: "With --from-layout and --captures: how many times each calibration window counts next to the synthesized ones.")
     var calibrationWeight: Int = 3
 
@@ -265,6 +268,7 @@ struct TrainCommand: AsyncParsableCommand {
     func layoutSet(_ v: Venue, calibration: FingerprintSet) throws -> FingerprintSet {
         var o = LayoutFingerprints.Options()
         o.samplesPerZone = layoutSamples
+        o.phoneOffsetRangeDB = layoutPhoneRange
         o.seed = seed &+ 1
         var set = try LayoutFingerprints(venue: v, options: o).set
         let synthesized = set.count
