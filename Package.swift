@@ -73,8 +73,9 @@ let package = Package(
         // Stage 5 — visits: store visits, passers-by, counts per store and interval. Pure.
         .target(name: "MallGateVisits", dependencies: ["MallGateVenue"], swiftSettings: strict),
 
-        // The simulator: people and phones walking a venue → one pcap per sensor + ground truth.
-        .target(name: "MallGateSimulator", dependencies: ["MallGateVenue", "CPcap", "CZlib"], swiftSettings: strict),
+        // The simulator: people and phones walking a venue → one pcap per sensor + ground truth;
+        // also fingerprints synthesized from a layout (hence the localizer's Sample types).
+        .target(name: "MallGateSimulator", dependencies: ["MallGateVenue", "MallGateLocalize", "CPcap", "CZlib"], swiftSettings: strict),
 
         // Stage 6 — store: the SQLite buffer (migrations, outbox, retention, integrity, disk full).
         // GRDB imports full Foundation; that is accepted for this module only (the buffer's
@@ -119,7 +120,7 @@ let package = Package(
         .target(name: "MallGateTestSupport", path: "Tests/MallGateTestSupport", swiftSettings: strict),
         .testTarget(
             name: "MallGateSimulatorTests",
-            dependencies: ["MallGateSimulator", "MallGateVenue", "MallGateDecode", "MallGateCapture", "MallGateTestSupport"],
+            dependencies: ["MallGateSimulator", "MallGateVenue", "MallGateDecode", "MallGateCapture", "MallGateLocalize", "MallGateTestSupport"],
             swiftSettings: strict),
         .testTarget(name: "MallGateLocalizeTests", dependencies: ["MallGateLocalize", "MallGateVenue"], swiftSettings: strict),
         .testTarget(name: "MallGateVisitsTests", dependencies: ["MallGateVisits", "MallGateVenue"], swiftSettings: strict),

@@ -240,6 +240,18 @@ struct CrowdGenerator {
                     walker.stand(settings.standSeconds)
                     spots.append((zone, arrived + settings.labelMargin, walker.time - settings.labelMargin))
                 }
+                // A walking line: slowly to random points of the zone, close to its walls and
+                // shopfronts too (where visitors stand and standing spots never are), one label.
+                if settings.lineSeconds > 0, walker.go(to: zone, pointInside(zone, margin: 0.5, rng: &rng), rng: &rng) {
+                    let began = walker.time
+                    let pace = walker.speed
+                    walker.speed = settings.lineSpeed
+                    while walker.time < began + settings.lineSeconds {
+                        walker.walkInside(to: pointInside(zone, margin: 0.5, rng: &rng))
+                    }
+                    walker.speed = pace
+                    spots.append((zone, began + settings.labelMargin, walker.time - settings.labelMargin))
+                }
             }
         }
         if let exit = map.zones.indices.first(where: { map.zones[$0].kind == .entrance }) {

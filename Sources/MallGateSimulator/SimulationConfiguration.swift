@@ -57,10 +57,15 @@ public struct CalibrationSettings: Sendable {
     public var maxSpots: Int
     /// Seconds between the calibration phone's scans (an app keeps the screen on and scans).
     public var scanInterval: ClosedRange<Double>
+    /// After the spots, seconds walking a line through the zone at `lineSpeed` m/s (0: none).
+    public var lineSeconds: Double
+    public var lineSpeed: Double
     public init(
         mac: UInt64 = 0xF804_2ECA_11B0, standSeconds: Double = 20, labelMargin: Double = 2, squareMetresPerSpot: Double = 150,
-        minSpots: Int = 2, maxSpots: Int = 3, scanInterval: ClosedRange<Double> = 2...4
+        minSpots: Int = 2, maxSpots: Int = 3, scanInterval: ClosedRange<Double> = 2...4, lineSeconds: Double = 0, lineSpeed: Double = 0.6
     ) {
+        self.lineSeconds = lineSeconds
+        self.lineSpeed = lineSpeed
         self.mac = mac
         self.standSeconds = standSeconds
         self.labelMargin = labelMargin

@@ -73,6 +73,33 @@ struct SimulateCommand: ParsableCommand {
     @Flag(help: "Print the sanity table (RSSI by distance, frames per sensor, MACs vs devices) as Markdown.")
     var report = false
 
+    @Option(name: .customLong("phone-offset"), help: ArgumentHelp("Added to every visitor's and staff phone's transmit power, dB (not the calibration phone's): e.g. 8 or -8 to test a model against louder or quieter phones.", valueName: "dB"))
+    var phoneOffset: Double = 0
+
+    @Option(name: .customLong("calibration-spots"), help: ArgumentHelp("Calibration walk: spots per zone, MIN-MAX (one per --calibration-area m², within the range).", valueName: "min-max"))
+    var calibrationSpots: String = "2-3"
+
+    @Option(name: .customLong("calibration-area"), help: ArgumentHelp("Calibration walk: square metres per spot.", valueName: "m2"))
+    var calibrationArea: Double = 150
+
+    @Option(name: .customLong("calibration-stand"), help: ArgumentHelp("Calibration walk: seconds standing at each spot.", valueName: "seconds"))
+    var calibrationStand: Double = 20
+
+    @Option(name: .customLong("calibration-line"), help: ArgumentHelp("Calibration walk: after the spots, seconds walking a line through each zone (slowly, near walls and shopfronts too); 0: none.", valueName: "seconds"))
+    var calibrationLine: Double = 0
+
+    @Option(name: .customLong("path-loss-exponent"), help: ArgumentHelp("Override the venue's path-loss exponent (radio.pathLossExponent), e.g. to test a model trained on the nominal layout against a building that differs from it.", valueName: "n"))
+    var pathLossExponent: Double?
+
+    @Option(name: .customLong("wall-loss"), help: ArgumentHelp("Override the venue's wall loss between stores (radio.wallLossDB).", valueName: "dB"))
+    var wallLoss: Double?
+
+    @Option(name: .customLong("shopfront-loss"), help: ArgumentHelp("Override the venue's shopfront loss (radio.shopfrontLossDB).", valueName: "dB"))
+    var shopfrontLoss: Double?
+
+    @Option(name: .customLong("floor-loss"), help: ArgumentHelp("Override the venue's floor slab loss (radio.floorLossDB).", valueName: "dB"))
+    var floorLoss: Double?
+
     func validate() throws {
         guard Self.seconds(duration) != nil else {
             throw ValidationError("--duration \(duration): write e.g. 90s, 30m, 1h, 1h30m or a number of seconds")
@@ -82,6 +109,18 @@ struct SimulateCommand: ParsableCommand {
         }
         guard visitors >= 0, staff >= 0 else { throw ValidationError("--visitors and --staff cannot be negative") }
         guard truthInterval > 0 else { throw ValidationError("--truth-interval must be positive") }
+        guard spotRange() != nil else { throw ValidationError("--calibration-spots \(calibrationSpots): write MIN-MAX, e.g. 2-3 (1 ≤ MIN ≤ MAX)") }
+        guard calibrationLine == 0 || calibrationLine > 4 else { throw ValidationError("--calibration-line must be 0 or above 4 seconds") }
+        guard calibrationArea > 0, calibrationStand > 4 else {
+            throw ValidationError("--calibration-area must be positive and --calibration-stand above 4 seconds")
+        }
+    }
+
+    /// `--calibration-spots` as a range, or nil when malformed.
+    func spotRange() -> ClosedRange<Int>? {
+        let parts = calibrationSpots.split(separator: "-").compactMap { Int($0) }
+        guard parts.count == 2, parts[0] >= 1, parts[0] <= parts[1] else { return nil }
+        return parts[0]...parts[1]
     }
 
     /// Parses `90s`, `30m`, `1h`, `1h30m`, `2h15m10s` or plain seconds.
@@ -110,10 +149,20 @@ struct SimulateCommand: ParsableCommand {
     }
 
     func run() throws {
-        let layout = try loadVenue(venue)
+        var layout = try loadVenue(venue)
+        if let pathLossExponent { layout.radio.pathLossExponent = pathLossExponent }
+        if let wallLoss { layout.radio.wallLossDB = wallLoss }
+        if let shopfrontLoss { layout.radio.shopfrontLossDB = shopfrontLoss }
+        if let floorLoss { layout.radio.floorLossDB = floorLoss }
+        var phones = PhoneSettings()
+        phones.txOffsetMeanDB = phoneOffset
+        let spots = spotRange()!
+        let calibration = CalibrationSettings(
+            standSeconds: calibrationStand, squareMetresPerSpot: calibrationArea, minSpots: spots.lowerBound, maxSpots: spots.upperBound,
+            lineSeconds: calibrationLine)
         let configuration = SimulationConfiguration(
             seed: seed, start: Instant(rfc3339: start)!, duration: Self.seconds(duration)!, visitors: visitors, staff: staff,
-            calibrationWalk: calibrationWalk, truthInterval: truthInterval)
+            calibrationWalk: calibrationWalk, calibration: calibration, phones: phones, truthInterval: truthInterval)
         let simulation: Simulation
         do {
             simulation = try Simulation(venue: layout, configuration: configuration)

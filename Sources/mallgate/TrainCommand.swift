@@ -1,6 +1,7 @@
 import ArgumentParser
 import MallGateDecode
 import MallGateLocalize
+import MallGateSimulator
 import MallGateVenue
 #if canImport(Glibc)
 import Glibc
@@ -131,6 +132,18 @@ struct TrainCommand: AsyncParsableCommand {
     @Option(help: ArgumentHelp("With --captures: the calibration labels, mac,start,end,zone.", valueName: "file"))
     var labels: String?
 
+    @Flag(name: .customLong("from-layout"), help: "With --venue: train on fingerprints synthesized from the layout (sensor positions, walls, floors, the venue's radio constants), so a fresh install localizes before calibration; with --captures too, the calibration windows are added to them.")
+    var fromLayout = false
+
+    @Option(name: .customLong("layout-samples"), help: "With --from-layout: synthesized samples per zone.")
+    var layoutSamples: Int = 200
+
+    @Option(name: .customLong("layout-phone-range"), help: ArgumentHelp("With --from-layout: synthesized phones transmit up to this many dB louder or quieter than a typical one (uniform).", valueName: "dB"))
+    var layoutPhoneRange: Double = 12
+
+    @Option(name: .customLong("calibration-weight"), help: "With --from-layout and --captures: how many times each calibration window counts next to the synthesized ones.")
+    var calibrationWeight: Int = 3
+
     @Option(help: "With --captures: window length, seconds.")
     var window: Double = 10
 
@@ -185,10 +198,12 @@ struct TrainCommand: AsyncParsableCommand {
     var timeInference = false
 
     func validate() throws {
-        guard [csv != nil, synthetic != nil, !captures.isEmpty].filter({ $0 }).count == 1 else {
-            throw ValidationError("give one of --csv FILE, --synthetic ZONESxSENSORSxSAMPLES or --captures DIR|FILES")
+        guard [csv != nil, synthetic != nil, !captures.isEmpty || fromLayout].filter({ $0 }).count == 1 else {
+            throw ValidationError("give one of --csv FILE, --synthetic ZONESxSENSORSxSAMPLES, --captures DIR|FILES or --from-layout")
         }
         if !captures.isEmpty && (venue == nil || labels == nil) { throw ValidationError("--captures needs --venue FILE and --labels FILE") }
+        if fromLayout && venue == nil { throw ValidationError("--from-layout needs --venue FILE") }
+        guard layoutSamples >= 1, calibrationWeight >= 1 else { throw ValidationError("--layout-samples and --calibration-weight must be at least 1") }
         guard window > 0, step > 0 else { throw ValidationError("--window and --step must be positive") }
         if synthetic != nil && syntheticShape() == nil { throw ValidationError("--synthetic: three numbers, e.g. 200x64x15") }
         guard folds >= 0 else { throw ValidationError("--folds must be 0 or more (got \(folds))") }
@@ -248,6 +263,23 @@ struct TrainCommand: AsyncParsableCommand {
         return set
     }
 
+    /// Fingerprints synthesized from the venue's layout, with the calibration windows (if any)
+    /// added `--calibration-weight` times each.
+    func layoutSet(_ v: Venue, calibration: FingerprintSet) throws -> FingerprintSet {
+        var o = LayoutFingerprints.Options()
+        o.samplesPerZone = layoutSamples
+        o.phoneOffsetRangeDB = layoutPhoneRange
+        o.seed = seed &+ 1
+        var set = try LayoutFingerprints(venue: v, options: o).set
+        let synthesized = set.count
+        for _ in 0..<calibrationWeight {
+            set.samples += calibration.samples
+            set.labels += calibration.labels
+        }
+        printError("mallgate train: \(synthesized) windows synthesized from the layout" + (calibration.count > 0 ? ", \(calibration.count) calibration windows × \(calibrationWeight)" : ""))
+        return set
+    }
+
     func syntheticShape() -> (Int, Int, Int)? {
         guard let parts = synthetic?.split(separator: "x").compactMap({ Int($0) }), parts.count == 3, parts.allSatisfy({ $0 > 0 }) else { return nil }
         return (parts[0], parts[1], parts[2])
@@ -257,9 +289,10 @@ struct TrainCommand: AsyncParsableCommand {
         var set: FingerprintSet
         var options = trainingOptions()
         do {
-            if !captures.isEmpty {
+            if !captures.isEmpty || fromLayout {
                 let (v, hash) = try CaptureInput.venue(venue!)
-                set = try await calibrationSet(v)
+                set = captures.isEmpty ? FingerprintSet(sensorNames: v.sensors.map(\.id), labelNames: ["zone", "floor", "kind"]) : try await calibrationSet(v)
+                if fromLayout { set = try layoutSet(v, calibration: set) }
                 options.venueID = v.id
                 options.layoutHash = hash
             } else if let (z, s, n) = syntheticShape() {
