@@ -11,6 +11,11 @@ public struct EnsembleModel: ZoneModel {
     public let members: [Member]
     public var featureCount: Int { members[0].classifier.featureCount }
     public var classCount: Int { members[0].classifier.classCount }
+    /// The ensemble kind with these members, in the order ``LocalizationModel/Kind/members`` lists them.
+    public var kind: LocalizationModel.Kind {
+        let kinds = members.map(\.classifier.kind)
+        return LocalizationModel.Kind.allCases.first { $0.members.count > 1 && $0.members == kinds } ?? .mlpTrees
+    }
 
     init(members: [Member]) {
         precondition(!members.isEmpty && members.allSatisfy {

@@ -12,9 +12,20 @@ public struct LocalizationModel: Sendable {
         case trees
         /// The MLP and the trees, their calibrated probabilities averaged.
         case mlpTrees = "mlp+trees"
+        /// kNN and the trees averaged (small datasets only: the kNN member stores every sample).
+        case knnTrees = "knn+trees"
+        /// All three averaged (same caveat).
+        case knnMLPTrees = "knn+mlp+trees"
 
         /// The kinds whose cross-validated predictions this kind is built from (itself for a single model).
-        public var members: [Kind] { self == .mlpTrees ? [.mlp, .trees] : [self] }
+        public var members: [Kind] {
+            switch self {
+            case .mlpTrees: [.mlp, .trees]
+            case .knnTrees: [.knn, .trees]
+            case .knnMLPTrees: [.knn, .mlp, .trees]
+            default: [self]
+            }
+        }
     }
 
     public enum Classifier: ZoneModel {
@@ -28,7 +39,7 @@ public struct LocalizationModel: Sendable {
             case .knn: .knn
             case .mlp: .mlp
             case .trees: .trees
-            case .ensemble: .mlpTrees
+            case .ensemble(let m): m.kind
             }
         }
 

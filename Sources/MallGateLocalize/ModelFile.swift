@@ -111,6 +111,10 @@ public enum ModelFile {
                 guard t > 0, t.isFinite else { throw fail("ensemble member temperature \(t)", tOffset) }
                 members.append(.init(classifier: try decodeClassifier(&r, spec: spec, classCount: classCount, version: version, source: source, nested: true), temperature: t))
             }
+            let kinds = members.map(\.classifier.kind)
+            guard LocalizationModel.Kind.allCases.contains(where: { $0.members.count > 1 && $0.members == kinds }) else {
+                throw fail("ensemble of \(kinds.map(\.rawValue).joined(separator: "+")), not a kind this MallGate knows", r.absolute)
+            }
             return .ensemble(EnsembleModel(members: members))
         default:
             throw fail(nested ? "classifier kind \(kind) inside an ensemble" : "unknown classifier kind \(kind)", kindOffset)

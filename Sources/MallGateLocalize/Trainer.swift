@@ -207,7 +207,7 @@ public enum Trainer {
         case .trees:
             let trainer = TreeTrainer(featureCount: f, classCount: c, options: options.trees)
             return .trees(trainer.train(features: features, labels: labels, rows: rows, seed: seed))
-        case .mlpTrees:
+        case .mlpTrees, .knnTrees, .knnMLPTrees:
             preconditionFailure("an ensemble is fitted member by member")
         }
     }

@@ -152,7 +152,7 @@ struct TrainCommand: AsyncParsableCommand {
     @Option(help: "Seed for folds, initialisation and shuffling.")
     var seed: UInt64 = 0
 
-    @Option(help: ArgumentHelp("Candidate models, comma-separated: knn, mlp, trees, mlp+trees (the two averaged); ties go to the later one.", valueName: "kinds"))
+    @Option(help: ArgumentHelp("Candidate models, comma-separated: knn, mlp, trees, and averages of their probabilities mlp+trees, knn+trees, knn+mlp+trees; ties go to the later one.", valueName: "kinds"))
     var models: String = "knn,mlp,trees"
 
     @Option(help: ArgumentHelp("Feature channels: robust (relative+heard, phone-independent), all, or a + list of relative, heard, absolute.", valueName: "channels"))
@@ -199,7 +199,7 @@ struct TrainCommand: AsyncParsableCommand {
         guard k >= 1 else { throw ValidationError("--k must be at least 1") }
         guard FeatureSpec.Channels(features) != nil else { throw ValidationError("--features: robust, all, or a + list of relative, heard, absolute (got \(features))") }
         for m in models.split(separator: ",") where LocalizationModel.Kind(rawValue: String(m)) == nil {
-            throw ValidationError("--models: knn, mlp, trees, mlp+trees (got \(m))")
+            throw ValidationError("--models: knn, mlp, trees, or averages mlp+trees, knn+trees, knn+mlp+trees (got \(m))")
         }
         guard statistic == "median" || statistic == "strongest" else { throw ValidationError("--statistic: median or strongest") }
         guard trees >= 1 && trees <= 10_000 else { throw ValidationError("--trees must be 1…10000 (got \(trees))") }
