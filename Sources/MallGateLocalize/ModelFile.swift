@@ -12,7 +12,8 @@
 ///  16+P  u32 CRC-32C of bytes [0, 16+P)
 ///
 /// Strings are u32 length + UTF-8; arrays u32 count + elements. Weights are stored as they
-/// run: int8 with f32 row scales for the MLP, u8 fingerprints for kNN.
+/// run: int8 with f32 row scales for the MLP, u8 fingerprints for kNN, 5-byte pre-order nodes
+/// for the trees; an ensemble holds its members one after the other.
 public enum ModelFile {
     public static let magic: [UInt8] = Array("MGLM".utf8)
     /// The newest version this MallGate writes and reads. Version 2 added classifier kinds 3
