@@ -8,16 +8,38 @@ public struct LocalizationModel: Sendable {
         case knn
         /// One-hidden-layer perceptron with 8-bit weights (compact).
         case mlp
+        /// Extremely randomized trees over 8-bit features (compact).
+        case trees
+        /// The MLP and the trees, their calibrated probabilities averaged.
+        case mlpTrees = "mlp+trees"
+        /// kNN and the trees averaged (small datasets only: the kNN member stores every sample).
+        case knnTrees = "knn+trees"
+        /// All three averaged (same caveat).
+        case knnMLPTrees = "knn+mlp+trees"
+
+        /// The kinds whose cross-validated predictions this kind is built from (itself for a single model).
+        public var members: [Kind] {
+            switch self {
+            case .mlpTrees: [.mlp, .trees]
+            case .knnTrees: [.knn, .trees]
+            case .knnMLPTrees: [.knn, .mlp, .trees]
+            default: [self]
+            }
+        }
     }
 
     public enum Classifier: ZoneModel {
         case knn(KNNModel)
         case mlp(MLPModel)
+        case trees(TreeEnsembleModel)
+        case ensemble(EnsembleModel)
 
         public var kind: Kind {
             switch self {
             case .knn: .knn
             case .mlp: .mlp
+            case .trees: .trees
+            case .ensemble(let m): m.kind
             }
         }
 
@@ -25,6 +47,8 @@ public struct LocalizationModel: Sendable {
             switch self {
             case .knn(let m): m.featureCount
             case .mlp(let m): m.featureCount
+            case .trees(let m): m.featureCount
+            case .ensemble(let m): m.featureCount
             }
         }
 
@@ -32,6 +56,8 @@ public struct LocalizationModel: Sendable {
             switch self {
             case .knn(let m): m.classCount
             case .mlp(let m): m.classCount
+            case .trees(let m): m.classCount
+            case .ensemble(let m): m.classCount
             }
         }
 
@@ -39,6 +65,8 @@ public struct LocalizationModel: Sendable {
             switch self {
             case .knn(let m): m.logScores(features, into: scores)
             case .mlp(let m): m.logScores(features, into: scores)
+            case .trees(let m): m.logScores(features, into: scores)
+            case .ensemble(let m): m.logScores(features, into: scores)
             }
         }
     }

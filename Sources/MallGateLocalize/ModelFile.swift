@@ -4,7 +4,7 @@
 /// Layout, all integers little-endian (docs/accuracy.md has the full field list):
 ///
 ///     0  "MGLM"                       magic
-///     4  u16 format version (1)
+///     4  u16 format version (1: kNN or MLP; 2: also trees and ensembles)
 ///     6  u16 reserved, 0
 ///     8  u64 payload length P
 ///    16  payload: venue id, layout hash, feature spec, classes, temperature,
@@ -12,10 +12,115 @@
 ///  16+P  u32 CRC-32C of bytes [0, 16+P)
 ///
 /// Strings are u32 length + UTF-8; arrays u32 count + elements. Weights are stored as they
-/// run: int8 with f32 row scales for the MLP, u8 fingerprints for kNN.
+/// run: int8 with f32 row scales for the MLP, u8 fingerprints for kNN, 5-byte pre-order nodes
+/// for the trees; an ensemble holds its members one after the other.
 public enum ModelFile {
     public static let magic: [UInt8] = Array("MGLM".utf8)
-    public static let formatVersion: UInt16 = 1
+    /// The newest version this MallGate writes and reads. Version 2 added classifier kinds 3
+    /// (trees) and 4 (ensemble); a file holding kNN or an MLP is still written as version 1,
+    /// byte for byte what older MallGate wrote and reads.
+    public static let formatVersion: UInt16 = 2
+
+    static func encode(_ classifier: LocalizationModel.Classifier, into p: inout ByteWriter) {
+        switch classifier {
+        case .knn(let m):
+            p.u8(1)
+            p.u32(UInt32(m.featureCount))
+            p.u32(UInt32(m.classCount))
+            p.u32(UInt32(m.k))
+            p.u32(UInt32(m.sampleCount))
+            for l in m.labels { p.u16(l) }
+            p.bytes(m.columns)
+        case .mlp(let m):
+            p.u8(2)
+            p.u32(UInt32(m.featureCount))
+            p.u32(UInt32(m.hiddenCount))
+            p.u32(UInt32(m.classCount))
+            p.bytes(m.w1.map { UInt8(bitPattern: $0) })
+            p.rawFloats(m.s1)
+            p.rawFloats(m.b1)
+            p.bytes(m.w2.map { UInt8(bitPattern: $0) })
+            p.rawFloats(m.s2)
+            p.rawFloats(m.b2)
+        case .trees(let m):
+            p.u8(3)
+            p.u32(UInt32(m.featureCount))
+            p.u32(UInt32(m.classCount))
+            p.u32(UInt32(m.treeCount))
+            p.u32(UInt32(m.nodeCount))
+            for r in m.roots { p.u32(r) }
+            for v in m.feature { p.u16(v) }
+            p.bytes(m.threshold)
+            for v in m.value { p.u16(v) }
+        case .ensemble(let m):
+            p.u8(4)
+            p.u8(UInt8(m.members.count))
+            for member in m.members {
+                p.f32(member.temperature)
+                encode(member.classifier, into: &p)
+            }
+        }
+    }
+
+    /// Reads one classifier (kind byte + parameters); `nested` inside an ensemble.
+    static func decodeClassifier(_ r: inout ByteReader, spec: FeatureSpec, classCount: Int, version: UInt16, source: String, nested: Bool = false) throws -> LocalizationModel.Classifier {
+        func fail(_ what: String, _ offset: Int) -> ModelFileError { ModelFileError(source: source, reason: .malformed(what, offset: offset)) }
+        let kindOffset = r.absolute
+        let kind = try r.u8()
+        if kind >= 3 && version < 2 { throw fail("classifier kind \(kind) in a version \(version) file", kindOffset) }
+        switch kind {
+        case 1:
+            let f = Int(try r.u32()), c = Int(try r.u32()), k = Int(try r.u32()), n = Int(try r.count(each: 2))
+            try check(f == spec.featureCount && c == classCount, "kNN", f, c, spec, classCount, source, r)
+            let labels = try (0..<n).map { _ in try r.u16() }
+            guard n >= 1, labels.allSatisfy({ Int($0) < c }), k >= 1 else { throw fail("kNN label or k out of range", r.absolute) }
+            let columns = try r.bytes(f * n)
+            return .knn(KNNModel(featureCount: f, classCount: c, k: k, columns: columns, labels: labels))
+        case 2:
+            let f = Int(try r.u32()), hidden = Int(try r.u32()), c = Int(try r.u32())
+            try check(f == spec.featureCount && c == classCount, "MLP", f, c, spec, classCount, source, r)
+            guard hidden >= 1 else { throw fail("MLP with no hidden units", r.absolute - 8) }
+            let w1 = try r.bytes(f * hidden).map { Int8(bitPattern: $0) }
+            let s1 = try r.rawFloats(f), b1 = try r.rawFloats(hidden)
+            let w2 = try r.bytes(hidden * c).map { Int8(bitPattern: $0) }
+            let s2 = try r.rawFloats(hidden), b2 = try r.rawFloats(c)
+            return .mlp(MLPModel(featureCount: f, hiddenCount: hidden, classCount: c, w1: w1, s1: s1, b1: b1, w2: w2, s2: s2, b2: b2))
+        case 3:
+            let f = Int(try r.u32()), c = Int(try r.u32())
+            try check(f == spec.featureCount && c == classCount, "trees", f, c, spec, classCount, source, r)
+            let treeCount = try r.count(each: 4)
+            let nodesOffset = r.absolute
+            let nodes = try r.count(each: 5)
+            guard treeCount >= 1, treeCount <= nodes, treeCount <= Int(UInt16.max) else {
+                throw fail("\(treeCount) trees over \(nodes) nodes", nodesOffset)
+            }
+            let roots = try (0..<treeCount).map { _ in try r.u32() }
+            let feature = try (0..<nodes).map { _ in try r.u16() }
+            let threshold = try r.bytes(nodes)
+            let value = try (0..<nodes).map { _ in try r.u16() }
+            if let problem = TreeEnsembleModel.structuralProblem(featureCount: f, classCount: c, feature: feature, threshold: threshold, value: value, roots: roots) {
+                throw fail("trees: \(problem)", nodesOffset)
+            }
+            return .trees(TreeEnsembleModel(featureCount: f, classCount: c, feature: feature, threshold: threshold, value: value, roots: roots))
+        case 4 where !nested:
+            let count = Int(try r.u8())
+            guard count >= 1 else { throw fail("ensemble with no members", r.absolute - 1) }
+            var members: [EnsembleModel.Member] = []
+            for _ in 0..<count {
+                let tOffset = r.absolute
+                let t = try r.f32()
+                guard t > 0, t.isFinite else { throw fail("ensemble member temperature \(t)", tOffset) }
+                members.append(.init(classifier: try decodeClassifier(&r, spec: spec, classCount: classCount, version: version, source: source, nested: true), temperature: t))
+            }
+            let kinds = members.map(\.classifier.kind)
+            guard LocalizationModel.Kind.allCases.contains(where: { $0.members.count > 1 && $0.members == kinds }) else {
+                throw fail("ensemble of \(kinds.map(\.rawValue).joined(separator: "+")), not a kind this MallGate knows", r.absolute)
+            }
+            return .ensemble(EnsembleModel(members: members))
+        default:
+            throw fail(nested ? "classifier kind \(kind) inside an ensemble" : "unknown classifier kind \(kind)", kindOffset)
+        }
+    }
 
     /// Serializes `model`.
     public static func encode(_ model: LocalizationModel) -> [UInt8] {
@@ -54,30 +159,10 @@ public enum ModelFile {
             p.u32(UInt32(c.count))
         }
         p.f64(r.trainingSeconds)
-        switch model.classifier {
-        case .knn(let m):
-            p.u8(1)
-            p.u32(UInt32(m.featureCount))
-            p.u32(UInt32(m.classCount))
-            p.u32(UInt32(m.k))
-            p.u32(UInt32(m.sampleCount))
-            for l in m.labels { p.u16(l) }
-            p.bytes(m.columns)
-        case .mlp(let m):
-            p.u8(2)
-            p.u32(UInt32(m.featureCount))
-            p.u32(UInt32(m.hiddenCount))
-            p.u32(UInt32(m.classCount))
-            p.bytes(m.w1.map { UInt8(bitPattern: $0) })
-            p.rawFloats(m.s1)
-            p.rawFloats(m.b1)
-            p.bytes(m.w2.map { UInt8(bitPattern: $0) })
-            p.rawFloats(m.s2)
-            p.rawFloats(m.b2)
-        }
+        encode(model.classifier, into: &p)
         var out = ByteWriter()
         out.bytes(magic)
-        out.u16(formatVersion)
+        out.u16(model.classifier.needsVersion2 ? formatVersion : 1)
         out.u16(0)
         out.u64(UInt64(p.data.count))
         out.bytes(p.data)
@@ -99,7 +184,7 @@ public enum ModelFile {
         var h = ByteReader(bytes, base: 0)
         h.offset = 4
         let version = try h.u16()
-        guard version == formatVersion else { throw fail(.unsupportedVersion(version)) }
+        guard version >= 1 && version <= formatVersion else { throw fail(.unsupportedVersion(version)) }
         _ = try h.u16()
         let length = try h.u64()
         guard length <= UInt64(bytes.count), 16 + Int(length) + 4 <= bytes.count else {
@@ -153,28 +238,7 @@ public enum ModelFile {
             let seconds = try r.f64()
             let report = TrainingReport(sampleCount: sampleCount, classCounts: classCounts, folds: folds, seed: seed,
                                         candidates: candidates, chosen: chosen, confusions: confusions, trainingSeconds: seconds)
-            let kindOffset = r.absolute
-            let classifier: LocalizationModel.Classifier
-            switch try r.u8() {
-            case 1:
-                let f = Int(try r.u32()), c = Int(try r.u32()), k = Int(try r.u32()), n = Int(try r.u32())
-                try check(f == spec.featureCount && c == classCount, "kNN", f, c, spec, classCount, source, r)
-                let labels = try (0..<n).map { _ in try r.u16() }
-                guard n >= 1, labels.allSatisfy({ Int($0) < c }), k >= 1 else { throw fail(.malformed("kNN label or k out of range", offset: r.absolute)) }
-                let columns = try r.bytes(f * n)
-                classifier = .knn(KNNModel(featureCount: f, classCount: c, k: k, columns: columns, labels: labels))
-            case 2:
-                let f = Int(try r.u32()), hidden = Int(try r.u32()), c = Int(try r.u32())
-                try check(f == spec.featureCount && c == classCount, "MLP", f, c, spec, classCount, source, r)
-                guard hidden >= 1 else { throw fail(.malformed("MLP with no hidden units", offset: r.absolute - 8)) }
-                let w1 = try r.bytes(f * hidden).map { Int8(bitPattern: $0) }
-                let s1 = try r.rawFloats(f), b1 = try r.rawFloats(hidden)
-                let w2 = try r.bytes(hidden * c).map { Int8(bitPattern: $0) }
-                let s2 = try r.rawFloats(hidden), b2 = try r.rawFloats(c)
-                classifier = .mlp(MLPModel(featureCount: f, hiddenCount: hidden, classCount: c, w1: w1, s1: s1, b1: b1, w2: w2, s2: s2, b2: b2))
-            case let other:
-                throw fail(.malformed("unknown classifier kind \(other)", offset: kindOffset))
-            }
+            let classifier = try decodeClassifier(&r, spec: spec, classCount: classCount, version: version, source: source)
             guard r.isAtEnd else { throw fail(.malformed("\(r.remaining) unread payload bytes", offset: r.absolute)) }
             guard temperature > 0, temperature.isFinite else { throw fail(.malformed("temperature \(temperature)", offset: 0)) }
             return LocalizationModel(venueID: venueID, layoutHash: layoutHash, features: spec,
@@ -235,7 +299,7 @@ public struct ModelFileError: Error, CustomStringConvertible, Equatable {
         case .badMagic(let b):
             return "\(source): not a MallGate model file (starts with \(b.map { hex($0, 2) }.joined(separator: " ")), expected \"MGLM\"); train one with `mallgate train`"
         case .unsupportedVersion(let v):
-            return "\(source): model format version \(v); this MallGate reads version \(ModelFile.formatVersion). Retrain with this version or upgrade MallGate"
+            return "\(source): model format version \(v); this MallGate reads versions 1 to \(ModelFile.formatVersion). Retrain with this version or upgrade MallGate"
         case .truncated(let offset, let needed):
             return "\(source): truncated at byte \(offset) (needs \(needed)); the copy is incomplete, copy it again"
         case .checksumMismatch(let stored, let computed):
@@ -253,4 +317,14 @@ public struct ModelFileError: Error, CustomStringConvertible, Equatable {
 func hex<T: BinaryInteger>(_ v: T, _ width: Int) -> String {
     let s = String(v, radix: 16)
     return "0x" + String(repeating: "0", count: max(0, width - s.count)) + s
+}
+
+extension LocalizationModel.Classifier {
+    /// Trees and ensembles need format version 2; kNN and MLP files stay version 1.
+    var needsVersion2: Bool {
+        switch self {
+        case .knn, .mlp: false
+        case .trees, .ensemble: true
+        }
+    }
 }

@@ -2,13 +2,14 @@
 public struct TrainingOptions: Sendable {
     public var channels: FeatureSpec.Channels = .robust
     public var statistic: FeatureSpec.Statistic = .median
-    /// Model kinds to cross-validate; the most accurate is kept (ties go to the later, more compact one).
+    /// Model kinds to cross-validate; the most accurate is kept (ties go to the later one in the list).
     public var candidates: [LocalizationModel.Kind] = [.knn, .mlp]
     /// Cross-validation folds; below 2 there is no selection and the first candidate is trained.
     public var folds: Int = 5
     public var seed: UInt64 = 0
     public var knnK: Int = 5
     public var mlp = MLPOptions()
+    public var trees = TreeOptions()
     public var venueID: String = ""
     public var layoutHash: UInt64 = 0
     public init() {}
@@ -64,22 +65,29 @@ public enum Trainer {
         for v in y { classCounts[v] += 1 }
         let folds = options.folds >= 2 ? min(options.folds, set.count) : 0
         let candidates = folds == 0 ? [options.candidates[0]] : options.candidates
-        let total = (folds == 0 ? 0 : candidates.count * folds) + 1
+        // Single models to cross-validate: the candidates and the members of any ensemble.
+        var base: [LocalizationModel.Kind] = []
+        for k in candidates { for m in k.members where !base.contains(m) { base.append(m) } }
+        let fitted = folds == 0 ? [] : base
+        let total = fitted.count * folds + candidates.map(\.members.count).max()!
         let features = x
         let sensorCount = spec.sensorCount
+        if base.contains(.trees) && f >= Int(TreeEnsembleModel.leafMarker) {
+            throw TrainingError(description: "\(f) features; trees take at most \(Int(TreeEnsembleModel.leafMarker) - 1)")
+        }
 
         // Cross-validation: one job per (kind, fold), all in one task group.
         var reports: [TrainingReport.Candidate] = []
         var oof: [LocalizationModel.Kind: [Float]] = [:]
         var temperature: [LocalizationModel.Kind: Float] = [:]
+        var done = 0
         if folds > 0 {
             let fold = stratifiedFolds(labels: y, classCount: c, folds: folds, seed: options.seed)
             var scores: [LocalizationModel.Kind: [Float]] = [:]
             var seconds: [LocalizationModel.Kind: Double] = [:]
-            for k in candidates { scores[k] = [Float](repeating: 0, count: set.count * c) }
-            var done = 0
+            for k in fitted { scores[k] = [Float](repeating: 0, count: set.count * c) }
             await withTaskGroup(of: (LocalizationModel.Kind, [Int], [Float], Double).self) { group in
-                for kind in candidates {
+                for kind in fitted {
                     for k in 0..<folds {
                         group.addTask {
                             let t0 = ContinuousClock().now
@@ -109,18 +117,38 @@ public enum Trainer {
                     progress?(TrainingProgress(done: done, total: total, message: "\(kind.rawValue) fold \(done)"))
                 }
             }
-            for kind in candidates {
+            for kind in fitted {
+                temperature[kind] = fitTemperature(scores: scores[kind]!, labels: y, classCount: c)
+            }
+            // An ensemble's held-out scores follow from its members' (log of the mean calibrated probability).
+            for kind in candidates where kind.members.count > 1 {
+                var s = [Float](repeating: 0, count: set.count * c)
+                var row = [Float](repeating: 0, count: c)
+                for m in kind.members {
+                    let ms = scores[m]!
+                    for i in 0..<set.count {
+                        for j in 0..<c { row[j] = ms[i * c + j] }
+                        row.withUnsafeMutableBufferPointer { _ = softmaxInPlace($0, temperature: temperature[m]!) }
+                        for j in 0..<c { s[i * c + j] += row[j] / Float(kind.members.count) }
+                    }
+                }
+                for i in s.indices { s[i] = Float(log(Double(max(s[i], 1e-30)))) }
+                scores[kind] = s
+                temperature[kind] = fitTemperature(scores: s, labels: y, classCount: c)
+                seconds[kind] = kind.members.reduce(0) { $0 + seconds[$1]! }
+            }
+            var listed = candidates
+            for k in fitted where !listed.contains(k) { listed.append(k) }
+            for kind in listed {
                 let s = scores[kind]!
-                let t = fitTemperature(scores: s, labels: y, classCount: c)
-                temperature[kind] = t
-                let (pred, conf) = decide(scores: s, classCount: c, temperature: t)
+                let (pred, conf) = decide(scores: s, classCount: c, temperature: temperature[kind]!)
                 let e = Evaluation(classes: classes, truth: set.labels, predicted: pred, confidence: conf)
                 reports.append(.init(kind: kind.rawValue, accuracy: e.accuracy, calibrationError: e.calibrationError,
                                      seconds: seconds[kind]! / Double(parallelism)))
                 oof[kind] = s
             }
         }
-        // Highest class accuracy wins; on a tie the later (more compact) candidate.
+        // Highest class accuracy among the candidates wins; on a tie the later one in the list.
         var chosen = candidates[0]
         var bestAccuracy: Float = -1
         for (i, kind) in candidates.enumerated() where folds > 0 {
@@ -137,10 +165,16 @@ public enum Trainer {
             confusions = pairs.sorted { $0.value > $1.value || ($0.value == $1.value && $0.key < $1.key) }.prefix(10)
                 .map { .init(actual: $0.key / c, predicted: $0.key % c, count: $0.value) }
         }
-        progress?(TrainingProgress(done: total - 1, total: total, message: "final \(chosen.rawValue) model"))
         let allRows = Array(0..<y.count)
-        let final = fit(chosen, features: features, labels: y, rows: allRows, featureCount: f, sensorCount: sensorCount,
-                        classCount: c, options: options, seed: options.seed)
+        var finals: [LocalizationModel.Classifier] = []
+        for m in chosen.members {
+            progress?(TrainingProgress(done: done, total: total, message: "final \(m.rawValue) model"))
+            finals.append(fit(m, features: features, labels: y, rows: allRows, featureCount: f, sensorCount: sensorCount,
+                              classCount: c, options: options, seed: options.seed))
+            done += 1
+        }
+        let final: LocalizationModel.Classifier = chosen.members.count == 1 ? finals[0]
+            : .ensemble(EnsembleModel(members: zip(chosen.members, finals).map { .init(classifier: $1, temperature: temperature[$0] ?? 1) }))
         progress?(TrainingProgress(done: total, total: total, message: "done"))
         let report = TrainingReport(
             sampleCount: set.count, classCounts: classCounts, folds: folds, seed: options.seed, candidates: reports,
@@ -170,6 +204,11 @@ public enum Trainer {
         case .mlp:
             let trainer = MLPTrainer(featureCount: f, sensorCount: sensorCount, classCount: c, options: options.mlp)
             return .mlp(trainer.train(features: features, labels: labels, rows: rows, seed: seed))
+        case .trees:
+            let trainer = TreeTrainer(featureCount: f, classCount: c, options: options.trees)
+            return .trees(trainer.train(features: features, labels: labels, rows: rows, seed: seed))
+        case .mlpTrees, .knnTrees, .knnMLPTrees:
+            preconditionFailure("an ensemble is fitted member by member")
         }
     }
 

@@ -93,11 +93,24 @@ public struct VenueGraphFilter: Sendable {
     private var devices: [UInt64: DeviceBelief] = [:]
     private var lastSweep: Int64 = .min
     private var scratch: [Float]
+    /// ``VenueTransitions/neighbours`` flattened (compressed sparse rows): class i's neighbours
+    /// are `neighbourList[neighbourStart[i]..<neighbourStart[i + 1]]`. One flat array instead of
+    /// an array per class keeps the per-window step free of reference counting.
+    private let neighbourStart: [Int32]
+    private let neighbourList: [Int32]
 
     public init(transitions: VenueTransitions, options: Options = Options()) {
         self.transitions = transitions
         self.options = options
         self.scratch = [Float](repeating: 0, count: transitions.classCount)
+        var start: [Int32] = [0]
+        var list: [Int32] = []
+        for n in transitions.neighbours {
+            list.append(contentsOf: n.map { Int32($0) })
+            start.append(Int32(list.count))
+        }
+        neighbourStart = start
+        neighbourList = list
     }
 
     public var deviceCount: Int { devices.count }
@@ -113,40 +126,58 @@ public struct VenueGraphFilter: Sendable {
             if lastSweep != .min { devices = devices.filter { t - $0.value.lastTime < idleNs } }
             lastSweep = t
         }
-        var state: DeviceBelief
-        if let existing = devices[device] {
-            state = existing
-            let gap = max(0, Double(t - state.lastTime) / 1e9)
-            let steps = min(options.maxSteps, max(1, Int((gap / options.stepSeconds).rounded())))
-            for _ in 0..<steps { step(&state.belief) }
-            if gap >= options.teleportAfterSeconds {
-                let w = min(1, options.teleportProbability * Float(gap / options.teleportAfterSeconds))
-                let u = w / Float(c)
-                for j in 0..<c { state.belief[j] = (1 - w) * state.belief[j] + u }
+        // Update the stored belief in place (through the dictionary's values view): copying it
+        // out and back would copy the vector on every window.
+        guard let slot = devices.index(forKey: device) else {
+            var belief = [Float](repeating: 1 / Float(c), count: c)
+            let best = Self.multiply(&belief, probabilities, floor: options.likelihoodFloor)
+            devices[device] = DeviceBelief(belief: belief, lastTime: t)
+            return (best, belief[best])
+        }
+        let gap = max(0, Double(t - devices.values[slot].lastTime) / 1e9)
+        let steps = min(options.maxSteps, max(1, Int((gap / options.stepSeconds).rounded())))
+        for _ in 0..<steps {
+            Self.step(&devices.values[slot].belief, scratch: &scratch, start: neighbourStart, list: neighbourList, move: options.moveProbability)
+        }
+        if gap >= options.teleportAfterSeconds {
+            let w = min(1, options.teleportProbability * Float(gap / options.teleportAfterSeconds))
+            let u = w / Float(c)
+            devices.values[slot].belief.withUnsafeMutableBufferPointer { b in
+                for j in 0..<c { b[j] = (1 - w) * b[j] + u }
             }
-        } else {
-            state = DeviceBelief(belief: [Float](repeating: 1 / Float(c), count: c), lastTime: t)
         }
-        var sum: Float = 0
-        for j in 0..<c {
-            let v = state.belief[j] * max(probabilities[j], options.likelihoodFloor)
-            state.belief[j] = v
-            sum += v
-        }
-        var best = 0
-        if sum > 0 {
-            for j in 0..<c {
-                state.belief[j] /= sum
-                if state.belief[j] > state.belief[best] { best = j }
+        devices.values[slot].lastTime = t
+        let best = Self.multiply(&devices.values[slot].belief, probabilities, floor: options.likelihoodFloor)
+        return (best, devices.values[slot].belief[best])
+    }
+
+    /// belief ← normalise(belief × max(probabilities, floor)); returns the most likely class.
+    private static func multiply(_ belief: inout [Float], _ probabilities: [Float], floor: Float) -> Int {
+        let c = belief.count
+        return belief.withUnsafeMutableBufferPointer { b in
+            probabilities.withUnsafeBufferPointer { p in
+                var sum: Float = 0
+                for j in 0..<c {
+                    let v = b[j] * max(p[j], floor)
+                    b[j] = v
+                    sum += v
+                }
+                var best = 0
+                if sum > 0 {
+                    for j in 0..<c {
+                        b[j] /= sum
+                        if b[j] > b[best] { best = j }
+                    }
+                } else {
+                    // Unreachable in practice (floored likelihoods); restart from the model alone.
+                    for j in 0..<c {
+                        b[j] = p[j]
+                        if b[j] > b[best] { best = j }
+                    }
+                }
+                return best
             }
-        } else {
-            // Unreachable in practice (floored likelihoods); restart from the model alone.
-            for j in 0..<c { state.belief[j] = probabilities[j] }
-            best = state.belief.indices.max { state.belief[$0] < state.belief[$1] } ?? 0
         }
-        state.lastTime = t
-        devices[device] = state
-        return (best, state.belief[best])
     }
 
     /// Forgets one device (it left, or its key rotated).
@@ -155,21 +186,28 @@ public struct VenueGraphFilter: Sendable {
     }
 
     /// One transition: mass that moves is split among the neighbours; isolated classes keep it.
-    private mutating func step(_ belief: inout [Float]) {
+    private static func step(_ belief: inout [Float], scratch: inout [Float], start neighbourStart: [Int32], list neighbourList: [Int32], move: Float) {
         let c = belief.count
-        for j in 0..<c { scratch[j] = 0 }
-        let move = options.moveProbability
-        for i in 0..<c {
-            let b = belief[i]
-            let n = transitions.neighbours[i]
-            if n.isEmpty {
-                scratch[i] += b
-                continue
+        scratch.withUnsafeMutableBufferPointer { out in
+            belief.withUnsafeMutableBufferPointer { b in
+                neighbourStart.withUnsafeBufferPointer { start in
+                    neighbourList.withUnsafeBufferPointer { list in
+                        for j in 0..<c { out[j] = 0 }
+                        for i in 0..<c {
+                            let v = b[i]
+                            let lo = Int(start[i]), hi = Int(start[i + 1])
+                            if lo == hi {
+                                out[i] += v
+                                continue
+                            }
+                            out[i] += v * (1 - move)
+                            let share = v * move / Float(hi - lo)
+                            for k in lo..<hi { out[Int(list[k])] += share }
+                        }
+                        for j in 0..<c { b[j] = out[j] }
+                    }
+                }
             }
-            scratch[i] += b * (1 - move)
-            let share = b * move / Float(n.count)
-            for j in n { scratch[j] += share }
         }
-        for j in 0..<c { belief[j] = scratch[j] }
     }
 }

@@ -15,14 +15,20 @@ struct DatasetAccuracyTests {
         var t = TrainingOptions()
         t.channels = .all
         t.mlp.sensorDropout = 0
+        t.candidates = [.knn, .mlp, .trees]
         let model = try await Trainer.train(set, options: t)
         let knn = try #require(model.report.candidates.first { $0.kind == "knn" })
         let mlp = try #require(model.report.candidates.first { $0.kind == "mlp" })
-        // kNN on relative+absolute features matches the random forest; the compact MLP does not
-        // (docs/accuracy.md): it is held to scikit-learn's kNN figure.
+        let trees = try #require(model.report.candidates.first { $0.kind == "trees" })
+        let chosen = try #require(model.report.candidates.first { $0.kind == model.report.chosen })
+        // The trees (chosen on a tie with kNN, being later in the list) and kNN reach the random
+        // forest's 98.65 % (27 errors in 2000) but not past it (docs/accuracy.md): every model
+        // tried sits at 98.0–98.65 % on this 7-feature set. Held to RF's figure, not above it.
         #expect(knn.classAccuracy >= 0.9865)
+        #expect(trees.classAccuracy >= 0.9865)
         #expect(mlp.classAccuracy > 0.9790)
-        #expect(max(knn.classAccuracy, mlp.classAccuracy) >= 0.9865)
+        #expect(model.report.chosen == "trees")
+        #expect(chosen.classAccuracy >= 0.9865)
     }
 
     /// UCI BLE iTAG (filtered_rssi.csv): 2 receivers, INSIDE / IN_VESTIBULE / OUTSIDE, stratified
@@ -36,9 +42,13 @@ struct DatasetAccuracyTests {
         var t = TrainingOptions()
         t.channels = .all
         t.mlp.sensorDropout = 0
+        t.candidates = [.knn, .mlp, .trees]
         let (model, heldOut) = try await Trainer.trainWithHeldOut(set, options: t)
         let mlp = try #require(model.report.candidates.first { $0.kind == "mlp" })
+        let trees = try #require(model.report.candidates.first { $0.kind == "trees" })
+        // Both compact models beat the random forest's 71.71 %; cross-validation keeps the MLP.
         #expect(mlp.classAccuracy > 0.7171)
+        #expect(trees.classAccuracy > 0.7171)
         #expect(model.report.chosen == "mlp")
         // Smoothing each tag's sequence over time, from held-out predictions only.
         let probabilities = try #require(heldOut)

@@ -33,7 +33,7 @@ private func resealed(_ bytes: [UInt8]) -> [UInt8] {
 }
 
 @Suite struct ModelFileTests {
-    @Test(arguments: [LocalizationModel.Kind.mlp, .knn])
+    @Test(arguments: [LocalizationModel.Kind.mlp, .knn, .trees, .mlpTrees])
     func roundTripKeepsEveryFieldAndPrediction(kind: LocalizationModel.Kind) async throws {
         let (model, set) = try await smallModel(kind: kind)
         let bytes = ModelFile.encode(model)
@@ -70,13 +70,57 @@ private func resealed(_ bytes: [UInt8]) -> [UInt8] {
 
     @Test func unsupportedVersion() async throws {
         var b = ModelFile.encode(try await smallModel().0)
-        b[4] = 2
+        b[4] = 3
         #expect(errorKind(resealed(b)) == .unsupportedVersion)
+        b[4] = 0
+        #expect(errorKind(resealed(b)) == .unsupportedVersion)
+        b[4] = 3
         do {
             _ = try ModelFile.decode(resealed(b), source: "m.mgm")
+            Issue.record("a version 3 file loaded")
         } catch let e as ModelFileError {
-            #expect(e.description.contains("version 2"))
+            #expect(e.description.contains("version 3"))
         }
+    }
+
+    /// Version 2 only added classifier kinds: kNN and MLP files keep version 1 (what MallGate
+    /// before the trees wrote and reads), trees and ensembles say 2, and a version 1 file that
+    /// claims a tree classifier is refused.
+    @Test func versionFollowsTheClassifierKind() async throws {
+        let mlp = ModelFile.encode(try await smallModel(kind: .mlp).0)
+        let trees = ModelFile.encode(try await smallModel(kind: .trees).0)
+        let ensemble = ModelFile.encode(try await smallModel(kind: .mlpTrees).0)
+        #expect(mlp[4] == 1 && trees[4] == 2 && ensemble[4] == 2)
+        var old = trees
+        old[4] = 1
+        #expect(errorKind(resealed(old)) == .malformed)
+        #expect(errorKind(mlp) == nil)
+    }
+
+    /// A tree whose right-child distance points past its own nodes, or a leaf naming a class the
+    /// model does not have, is refused at load time (inference would read out of bounds).
+    @Test func corruptTreesAreRefused() async throws {
+        let (model, _) = try await smallModel(kind: .trees)
+        guard case .trees(let forest) = model.classifier else { Issue.record("not trees"); return }
+        let b = ModelFile.encode(model)
+        // The node arrays end the payload: value (u16 × N) is last, threshold (u8 × N) before it,
+        // feature (u16 × N) before that.
+        let n = forest.nodeCount
+        let valueStart = b.count - 4 - 2 * n
+        let featureStart = valueStart - n - 2 * n
+        let split = try #require(forest.feature.firstIndex { $0 != TreeEnsembleModel.leafMarker })
+        var far = b
+        far[valueStart + 2 * split] = 0xFF
+        far[valueStart + 2 * split + 1] = 0xFF
+        #expect(errorKind(resealed(far)) == .malformed)
+        let leaf = try #require(forest.feature.firstIndex(of: TreeEnsembleModel.leafMarker))
+        var badClass = b
+        badClass[valueStart + 2 * leaf] = 200
+        #expect(errorKind(resealed(badClass)) == .malformed)
+        var badFeature = b
+        badFeature[featureStart + 2 * split] = 0xF0
+        badFeature[featureStart + 2 * split + 1] = 0x7F
+        #expect(errorKind(resealed(badFeature)) == .malformed)
     }
 
     @Test func everyTruncationIsReported() async throws {
@@ -154,6 +198,25 @@ private func resealed(_ bytes: [UInt8]) -> [UInt8] {
         let bytes = ModelFile.encode(model)
         #expect(bytes.count <= 256 * 1024)
         #expect(bytes.count > f * hidden + hidden * zones)  // the weights really are in there
+    }
+
+    /// The same bound for the trees and the MLP+trees ensemble, trained with default options on
+    /// a synthetic venue of that shape (15 windows per zone, as a 30-minute calibration walk).
+    @Test func venueSizedTreesFitIn256KB() async throws {
+        let set = SyntheticFingerprints.make(zones: 200, sensors: 64, samplesPerZone: 15, seed: 5)
+        var t = TrainingOptions()
+        t.folds = 0
+        t.candidates = [.mlpTrees]
+        t.venueID = "westfield-demo"
+        let model = try await Trainer.train(set, options: t)
+        guard case .ensemble(let e) = model.classifier, case .trees(let forest) = e.members[1].classifier else {
+            Issue.record("expected an MLP+trees ensemble")
+            return
+        }
+        let bytes = ModelFile.encode(model)
+        #expect(bytes.count <= 256 * 1024)
+        #expect(bytes.count > 5 * forest.nodeCount)
+        #expect(forest.treeCount >= 5)  // full-depth trees on 3,000 windows are ~4,000 nodes: the budget holds ~10
     }
 }
 
