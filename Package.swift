@@ -27,6 +27,13 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-numerics", from: "1.1.1"),
         // Foundation-free build: the gateway binary stays small.
         .package(url: "https://github.com/swiftlang/swift-subprocess", from: "1.0.2", traits: []),
+        // The daemon: services with graceful shutdown, logs, metrics, the config file, the metrics endpoint.
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
+        .package(url: "https://github.com/LebJe/TOMLKit", from: "0.6.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
     ],
     targets: [
         // libpcap, from the system (Debian: libpcap-dev).
@@ -67,10 +74,30 @@ let package = Package(
         // The simulator: people and phones walking a venue → one pcap per sensor + ground truth.
         .target(name: "MallGateSimulator", dependencies: ["MallGateVenue", "CPcap", "CZlib"], swiftSettings: strict),
 
+        // The daemon: configuration, the pipeline as a service (capture → decode → identify →
+        // localize → visits → sink), reload, metrics endpoint, status file, sd_notify. I/O edge.
+        .target(
+            name: "MallGateDaemon",
+            dependencies: [
+                "MallGateCapture",
+                "MallGateDecode",
+                "MallGateVenue",
+                "MallGateLocalize",
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "TOMLKit", package: "TOMLKit"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+            ],
+            swiftSettings: strict
+        ),
+
         // The command-line tool: one subcommand per user task.
         .executableTarget(
             name: "mallgate",
             dependencies: [
+                "MallGateDaemon",
                 "MallGateCapture",
                 "MallGateDecode",
                 "MallGateVenue",
@@ -93,6 +120,11 @@ let package = Package(
         .testTarget(
             name: "MallGateCaptureTests",
             dependencies: ["MallGateCapture", "MallGateDecode"],
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "MallGateDaemonTests",
+            dependencies: ["MallGateDaemon", "MallGateCapture", "MallGateTestSupport"],
             swiftSettings: strict
         ),
         .testTarget(
