@@ -98,6 +98,7 @@ let package = Package(
             name: "mallgate",
             dependencies: [
                 "MallGateDaemon",
+                .product(name: "Logging", package: "swift-log"),
                 "MallGateCapture",
                 "MallGateDecode",
                 "MallGateVenue",
