@@ -6,8 +6,8 @@ public import Prometheus
 
 /// The daemon's metrics, named `mallgate_<thing>_<unit>`, through swift-metrics.
 ///
-/// Handles are looked up per batch and sensor, not per frame, so the registry's lock is
-/// taken a few times per batch. Without ``bootstrap(_:)`` (tests, `config check`) they go nowhere.
+/// Handles are looked up when used (per batch and sensor, not per frame), so the registry's
+/// lock is taken a few times per batch, and none is bound before the factory is bootstrapped. Without ``bootstrap(_:)`` (tests, `config check`) they go nowhere.
 enum DaemonMetrics {
     static func frames(_ sensor: String) -> Counter { Counter(label: "mallgate_frames_total", dimensions: [("sensor", sensor)]) }
     static func probeRequests(_ sensor: String) -> Counter { Counter(label: "mallgate_probe_requests_total", dimensions: [("sensor", sensor)]) }
@@ -21,15 +21,15 @@ enum DaemonMetrics {
     static func sourceRestarts(_ sensor: String) -> Counter { Counter(label: "mallgate_source_restarts_total", dimensions: [("sensor", sensor)]) }
     static func lastHeard(_ sensor: String) -> Gauge { Gauge(label: "mallgate_sensor_last_heard_seconds", dimensions: [("sensor", sensor)]) }
     static func silent(_ sensor: String) -> Gauge { Gauge(label: "mallgate_sensor_silent", dimensions: [("sensor", sensor)]) }
-    static let activeDevices = Gauge(label: "mallgate_active_devices")
-    static let positions = Counter(label: "mallgate_positions_total")
-    static let visits = Counter(label: "mallgate_visits_total")
-    static let reloads = Counter(label: "mallgate_reloads_total")
-    static let reloadFailures = Counter(label: "mallgate_reload_failures_total")
-    static let sinkErrors = Counter(label: "mallgate_sink_errors_total")
-    static let databaseBytes = Gauge(label: "mallgate_database_bytes")
-    static let outboxBacklogRows = Gauge(label: "mallgate_outbox_backlog_rows")
-    static let outboxOldestAge = Gauge(label: "mallgate_outbox_oldest_age_seconds")
+    static var activeDevices: Gauge { Gauge(label: "mallgate_active_devices") }
+    static var positions: Counter { Counter(label: "mallgate_positions_total") }
+    static var visits: Counter { Counter(label: "mallgate_visits_total") }
+    static var reloads: Counter { Counter(label: "mallgate_reloads_total") }
+    static var reloadFailures: Counter { Counter(label: "mallgate_reload_failures_total") }
+    static var sinkErrors: Counter { Counter(label: "mallgate_sink_errors_total") }
+    static var databaseBytes: Gauge { Gauge(label: "mallgate_database_bytes") }
+    static var outboxBacklogRows: Gauge { Gauge(label: "mallgate_outbox_backlog_rows") }
+    static var outboxOldestAge: Gauge { Gauge(label: "mallgate_outbox_oldest_age_seconds") }
 }
 
 /// Serves the Prometheus text format at `GET /metrics`, as a service of the daemon's group.
@@ -45,12 +45,8 @@ public enum MetricsEndpoint {
     /// The HTTP service for `registry` on `host:port`.
     public static func service(registry: PrometheusCollectorRegistry, host: String, port: Int, logger: Logger) -> some Service {
         let router = Router()
-        router.get("metrics") { _, _ -> Response in
-            let text = registry.emitToBuffer()
-            var headers = HTTPFields()
-            headers[.contentType] = "text/plain; version=0.0.4; charset=utf-8"
-            return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: text)))
-        }
+        // A String response is served as text/plain; charset=utf-8, which Prometheus reads as its text format.
+        router.get("metrics") { _, _ -> String in registry.emitToString() }
         return Application(router: router, configuration: .init(address: .hostname(host, port: port), serverName: "mallgate"), logger: logger)
     }
 }

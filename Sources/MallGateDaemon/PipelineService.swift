@@ -271,7 +271,8 @@ public final class PipelineService: Service, Sendable {
     }
 
     /// Opens the frame source a configuration entry describes (and the channel hopper of a radio).
-    static func open(_ source: SourceConfiguration) throws(CaptureError) -> (any FrameSource, ChannelHopper?) {
+    /// - Throws: ``CaptureError`` from the source, or ``SourceOpenError`` for an empty directory.
+    static func open(_ source: SourceConfiguration) throws -> (any FrameSource, ChannelHopper?) {
         let sensor = SensorID(source.sensor)
         switch source.kind {
         case .file(let path):
@@ -282,7 +283,7 @@ public final class PipelineService: Service, Sendable {
         case .directory(let path):
             let files = captureFiles(in: path)
             guard !files.isEmpty else {
-                throw CaptureError(.fileNotFound, sensor: nil, subject: path, summary: "no .pcap, .pcapng or .cap file in this directory", advice: "point the source at the directory of capture files, one per sensor")
+                throw SourceOpenError(description: "\(path): no .pcap, .pcapng or .cap file in this directory; point the source at the directory of capture files, one per sensor")
             }
             return (try MergedReplaySource(files: files.map { ($0, SensorID(sensorName(ofCapture: $0))) }), nil)
         case .stream(let path):
@@ -452,6 +453,11 @@ public final class PipelineService: Service, Sendable {
         DaemonMetrics.reloads.increment()
         logger.notice("Reloaded.", metadata: ["venue": "\(model.venue.id)", "model": "\(next.modelPath)"])
     }
+}
+
+/// A source that cannot be opened for a reason of the daemon's own (libpcap's are ``CaptureError``s).
+struct SourceOpenError: Error, CustomStringConvertible {
+    let description: String
 }
 
 extension SourceConfiguration {
