@@ -2,6 +2,7 @@ internal import Glibc
 public import Logging
 internal import Prometheus
 internal import ServiceLifecycle
+internal import UnixSignals
 
 /// Starts the daemon's services in one group: what `mallgate run` and `mallgate replay` call.
 public enum Daemon {

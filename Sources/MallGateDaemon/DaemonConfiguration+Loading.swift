@@ -241,8 +241,8 @@ extension DaemonConfiguration {
         return UpstreamConfiguration(url: url, token: secret)
     }
 
-    /// `host:port` or `[v6]:port` → (host, port).
-    static func parseListenAddress(_ text: String) -> (String, Int)? {
+    /// `host:port` or `[v6]:port` → (host, port); nil when malformed.
+    public static func parseListenAddress(_ text: String) -> (String, Int)? {
         var host: Substring
         var portText: Substring
         if text.hasPrefix("[") {

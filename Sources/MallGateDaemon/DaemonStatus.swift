@@ -74,22 +74,21 @@ public struct DaemonStatus: Codable, Sendable, Equatable {
 }
 
 /// Unix time in seconds, from the wall clock.
-func wallSeconds() -> Double {
-    var now = timespec()
-    clock_gettime(CLOCK_REALTIME, &now)
-    return Double(now.tv_sec) + Double(now.tv_nsec) / 1e9
-}
+func wallSeconds() -> Double { Date().timeIntervalSince1970 }
 
-/// Unix time in nanoseconds, from the wall clock.
-func wallNanoseconds() -> Int64 {
-    var now = timespec()
-    clock_gettime(CLOCK_REALTIME, &now)
-    return Int64(now.tv_sec) * 1_000_000_000 + Int64(now.tv_nsec)
-}
+/// Unix time in nanoseconds, from the wall clock (to a microsecond or so: a Double's precision).
+func wallNanoseconds() -> Int64 { Int64(Date().timeIntervalSince1970 * 1e9) }
 
-/// CLOCK_MONOTONIC nanoseconds: intervals that NTP steps do not bend.
+/// The process's start on the monotonic clock.
+private let monotonicBase = ContinuousClock.now
+
+/// Nanoseconds on the monotonic clock since the process started: intervals that NTP steps do not bend.
 func monotonicNanoseconds() -> Int64 {
-    var now = timespec()
-    clock_gettime(CLOCK_MONOTONIC, &now)
-    return Int64(now.tv_sec) * 1_000_000_000 + Int64(now.tv_nsec)
+    let elapsed = ContinuousClock.now - monotonicBase
+    return elapsed.components.seconds * 1_000_000_000 + elapsed.components.attoseconds / 1_000_000_000
+}
+
+extension DaemonStatus {
+    /// Unix time in seconds now, to compare with ``updated``.
+    public static func now() -> Double { wallSeconds() }
 }

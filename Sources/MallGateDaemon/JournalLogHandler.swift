@@ -31,7 +31,8 @@ public struct JournalLogHandler: LogHandler {
         line += "\(event.message)"
         for key in all.keys.sorted() { line += " \(key)=\(all[key]!)" }
         line += "\n"
-        fputs(line, stderr)
+        // One write(2) per line: lines from several threads never interleave within a line.
+        line.withUTF8 { bytes in _ = write(STDERR_FILENO, bytes.baseAddress, bytes.count) }
     }
 
     /// syslog priorities (RFC 5424): error 3, warning 4, notice 5, info 6, debug 7.

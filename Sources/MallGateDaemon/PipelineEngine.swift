@@ -1,7 +1,8 @@
 internal import Glibc
 public import MallGateCapture
-public import MallGateDecode
-public import MallGateLocalize
+internal import MallGateDecode
+internal import MallGateLocalize
+internal import MallGateVenue
 
 /// The pipeline's stages after capture: identify → windows → model → venue-graph filter → visits.
 ///

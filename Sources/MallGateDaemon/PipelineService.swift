@@ -1,7 +1,9 @@
+internal import CoreMetrics
 internal import Glibc
 public import Logging
-public import MallGateCapture
+internal import MallGateCapture
 internal import MallGateDecode
+internal import MallGateVenue
 public import ServiceLifecycle
 internal import Synchronization
 internal import UnixSignals

@@ -14,9 +14,9 @@ public struct StandInDeviceIdentifier: DeviceIdentifying {
     private let key1: UInt64
 
     public init() {
-        var key = (UInt64(0), UInt64(0))
-        withUnsafeMutableBytes(of: &key) { _ = getrandom($0.baseAddress, $0.count, 0) }
-        (key0, key1) = key
+        var generator = SystemRandomNumberGenerator()  // getrandom(2): the kernel's CSPRNG
+        key0 = generator.next()
+        key1 = generator.next()
     }
 
     /// A fixed key, for tests.
@@ -40,7 +40,14 @@ public struct StandInDeviceIdentifier: DeviceIdentifying {
 /// Files: positions.jsonl, visits.jsonl, events.jsonl. Device ids are written as 16 hex digits.
 public actor JSONLinesSink: PipelineSink {
     private let directory: String
-    private var files: [String: UnsafeMutablePointer<FILE>] = [:]
+    private var files: [String: OpenFile] = [:]
+
+    /// A FILE that closes itself; used only from the actor.
+    private final class OpenFile: @unchecked Sendable {
+        let pointer: UnsafeMutablePointer<FILE>
+        init(_ pointer: UnsafeMutablePointer<FILE>) { self.pointer = pointer }
+        deinit { fclose(pointer) }
+    }
 
     public struct OpenError: Error, CustomStringConvertible {
         public let description: String
@@ -56,11 +63,9 @@ public actor JSONLinesSink: PipelineSink {
             guard let f = fopen(directory + "/" + name + ".jsonl", "a") else {
                 throw OpenError(description: "\(directory)/\(name).jsonl: cannot open for writing (\(String(cString: strerror(errno))))")
             }
-            files[name] = f
+            files[name] = OpenFile(f)
         }
     }
-
-    deinit { for (_, f) in files { fclose(f) } }
 
     public func write(_ batch: PipelineOutput) async throws {
         if !batch.positions.isEmpty {
@@ -68,37 +73,35 @@ public actor JSONLinesSink: PipelineSink {
             for p in batch.positions {
                 text += "{\"device\":\"\(hex16(p.device))\",\"time_ns\":\(p.timeNanoseconds),\"zone\":\(jsonString(p.zone)),\"floor\":\(jsonString(p.floor)),\"store\":\(p.isStore),\"confidence\":\(String((p.confidence * 1000).rounded() / 1000))}\n"
             }
-            fputs(text, files["positions"]!)
+            fputs(text, files["positions"]!.pointer)
         }
         if !batch.visits.isEmpty {
             var text = ""
             for v in batch.visits {
                 text += "{\"device\":\"\(hex16(v.device))\",\"store\":\(jsonString(v.store)),\"enter_ns\":\(v.enterNanoseconds),\"exit_ns\":\(v.exitNanoseconds),\"dwell_seconds\":\(Int(v.dwellSeconds.rounded()))}\n"
             }
-            fputs(text, files["visits"]!)
+            fputs(text, files["visits"]!.pointer)
         }
         if !batch.events.isEmpty {
             var text = ""
             for e in batch.events {
                 text += "{\"time_ns\":\(e.timeNanoseconds),\"kind\":\"\(e.kind.rawValue)\",\"sensor\":\(jsonString(e.sensor)),\"detail\":\(jsonString(e.detail))}\n"
             }
-            fputs(text, files["events"]!)
+            fputs(text, files["events"]!.pointer)
         }
     }
 
     public func flush() async throws {
         for (_, f) in files {
-            fflush(f)
-            fsync(fileno(f))
+            fflush(f.pointer)
+            fsync(fileno(f.pointer))
         }
     }
 
     public func statistics() async -> SinkStatistics {
         var total: Int64 = 0
-        for name in ["positions", "visits", "events"] {
-            var info = stat()
-            if stat(directory + "/" + name + ".jsonl", &info) == 0 { total += Int64(info.st_size) }
-        }
+        // Append-mode files sit at their end: the position is the size.
+        for (_, f) in files { total += Int64(ftell(f.pointer)) }
         return SinkStatistics(databaseBytes: total)
     }
 }

@@ -1,5 +1,7 @@
 import ArgumentParser
 import MallGateDaemon
+import MallGateLocalize
+import MallGateVenue
 
 /// `mallgate config`: the daemon's configuration file.
 struct ConfigCommand: ParsableCommand {

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Logging
 import MallGateDaemon
+import MallGateLocalize
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -83,11 +84,13 @@ struct ReplayCommand: AsyncParsableCommand {
         options.speed = speed
         let showProgress = !quiet && isatty(STDERR_FILENO) == 1
         let summary: PipelineService.Summary?
+        var watch: (@Sendable (PipelineService) async -> Void)?
+        if showProgress { watch = { [totalBytes] service in await Self.progressBar(service, totalBytes: totalBytes) } }
         do {
             summary = try await Daemon.run(
                 configuration: configuration, model: model, sources: [SourceConfiguration(kind: .files(paths: paths), sensor: "")],
                 options: options, serveMetrics: metrics, logger: logger,
-                watch: showProgress ? { service in await Self.progressBar(service, totalBytes: totalBytes) } : nil)
+                watch: watch)
         } catch {
             printError("mallgate replay: \(error)")
             throw ExitCode(1)

@@ -42,9 +42,7 @@ struct StatusCommand: ParsableCommand {
             throw ExitCode(3)
         }
         let alive = kill(status.pid, 0) == 0 || errno == EPERM
-        var now = timespec()
-        clock_gettime(CLOCK_REALTIME, &now)
-        let age = Double(now.tv_sec) + Double(now.tv_nsec) / 1e9 - status.updated
+        let age = DaemonStatus.now() - status.updated
         let running = alive && age < 60
         var page: String?
         if running, let listen = status.metrics, let (host, port) = DaemonConfiguration.parseListenAddress(listen) {
