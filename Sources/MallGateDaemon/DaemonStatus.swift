@@ -52,7 +52,7 @@ public struct DaemonStatus: Codable, Sendable, Equatable {
     /// - Returns: an error message, or nil on success.
     public func write(to directory: String) -> String? {
         let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .prettyPrinted]
+        encoder.outputFormatting = [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes]
         encoder.keyEncodingStrategy = .convertToSnakeCase
         guard let data = try? encoder.encode(self) else { return "cannot encode the status" }
         let path = directory + "/" + Self.fileName
