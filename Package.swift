@@ -125,7 +125,7 @@ let package = Package(
         ),
         .testTarget(
             name: "MallGateDaemonTests",
-            dependencies: ["MallGateDaemon", "MallGateCapture", "MallGateTestSupport"],
+            dependencies: ["MallGateDaemon", "MallGateCapture", "MallGateDecode", "MallGateLocalize", "MallGateTestSupport"],
             swiftSettings: strict
         ),
         .testTarget(

@@ -115,10 +115,13 @@ struct ConfigurationTests {
             """, ["MALLGATE_TOKEN": "t"], [
             "\(file):9: upstream.url: must be an https:// URL (plain http only to a collector on this machine); got \"http://collector.example.com/v1\"",
         ]),
-        ("a rotation that does not exist, in an inline table", head + """
-            privacy = { rotation = "hourly" }
+        ("a rotation that does not exist, in an inline table", head.replacingFirstLine(with: "privacy = { rotation = \"hourly\" }\nvenue = \"venue.json\""), [:], [
+            "\(file):1: privacy.rotation: must be one of never, daily, weekly (got \"hourly\")",
+        ]),
+        ("a key after [[sources]] belongs to the source, not to the top", head + """
+            privacy = { rotation = "daily" }
             """, [:], [
-            "\(file):8: privacy.rotation: must be one of never, daily, weekly (got \"hourly\")",
+            "\(file):8: sources[0].privacy: unknown key; known keys here: kind, path, sensor",
         ]),
         ("a listen address without a port", head + """
             [metrics]

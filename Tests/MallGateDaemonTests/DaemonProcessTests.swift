@@ -25,9 +25,11 @@ struct DaemonProcessTests {
         guard simulate.status == 0 else { print(simulate.output); return nil }
         let train = shell("\(sh(mallgateBinary)) train --venue \(sh(venue)) --captures \(sh(captures)) --labels \(sh(captures + "/labels.csv")) --models knn --folds 0 --output \(sh(model)) --quiet 2>&1")
         guard train.status == 0 else { print(train.output); return nil }
-        // Every MAC the phones used, from the simulator's truth (header mac,…).
-        let lines = (readText(captures + "/truth-macs.csv") ?? "").split(separator: "\n").dropFirst()
-        let macs = lines.compactMap { $0.split(separator: ",").first.map(String.init) }
+        // Every MAC the phones used, from the simulator's truth (a header naming a mac column).
+        let rows = (readText(captures + "/truth-macs.csv") ?? "").split(separator: "\n").map { $0.split(separator: ",", omittingEmptySubsequences: false) }
+        guard let column = rows.first?.firstIndex(of: "mac") else { return nil }
+        let macs = rows.dropFirst().compactMap { $0.count > column ? String($0[column]) : nil }
+        guard macs.allSatisfy({ $0.count == 17 }), !macs.isEmpty else { return nil }
         return Fixture(directory: directory, captures: captures, venue: venue, model: model, macs: macs)
     }()
 
@@ -100,12 +102,15 @@ struct DaemonProcessTests {
         let directory = String(config.dropLast("/gateway.toml".count))
         let receiver = try #require(DatagramReceiver(path: directory + "/notify.sock"))
         let daemon = try #require(BackgroundProcess(
-            command: "NOTIFY_SOCKET=\(sh(directory + "/notify.sock")) WATCHDOG_USEC=1000000 exec \(sh(mallgateBinary)) run --config \(sh(config))",
-            directory: directory))
+            arguments: [mallgateBinary, "run", "--config", config],
+            environment: ["NOTIFY_SOCKET": directory + "/notify.sock", "WATCHDOG_USEC": "1000000"], directory: directory))
 
+        // systemd reads its socket as messages come; so does the test, or the queue fills (and the daemon drops messages).
+        var messages: [String] = []
         // The directory source ends; the daemon stays up. Wait until everything is processed.
         let expectedProbes = try #require(Self.probeRequestCount(f))
         let processed = waitFor(seconds: 120) {
+            messages += receiver.receiveAll()
             guard let s = DaemonStatus.read(from: state) else { return false }
             return s.sourcesRunning == 0 && s.probeRequests > 0 && s.updated > s.started + 1
         }
@@ -122,7 +127,10 @@ struct DaemonProcessTests {
         // A bad reload: the model vanishes from the configuration. The daemon keeps running and says why.
         _ = writeText(config, (readText(config) ?? "").replacingOccurrences(of: f.model, with: directory + "/absent.mgm"))
         kill(daemon.pid, SIGHUP)
-        let refused = waitFor(seconds: 30) { DaemonStatus.read(from: state)?.lastReloadError != nil }
+        let refused = waitFor(seconds: 30) {
+            messages += receiver.receiveAll()
+            return DaemonStatus.read(from: state)?.lastReloadError != nil
+        }
         #expect(refused)
         #expect(DaemonStatus.read(from: state)?.lastReloadError?.contains("absent.mgm") == true)
         #expect(kill(daemon.pid, 0) == 0, "the daemon died on a bad reload")
@@ -136,14 +144,14 @@ struct DaemonProcessTests {
 
         // SIGTERM: pending windows and open visits are flushed, then the process exits 0.
         kill(daemon.pid, SIGTERM)
-        let exit = daemon.waitForExit(seconds: 60)
+        let exit = daemon.waitForExit(seconds: 60) { messages += receiver.receiveAll() }
         #expect(exit == 0, "stderr: \(readText(directory + "/stderr") ?? "")")
         let after = Self.lines(state + "/positions.jsonl").count
         #expect(after > before, "no window was flushed at shutdown (\(before) → \(after))")
         #expect(DaemonStatus.read(from: state)?.positions == UInt64(after))
         #expect(Self.lines(state + "/events.jsonl").last?.contains("\"kind\":\"stopped\"") == true)
 
-        let messages = receiver.receiveAll()
+        messages += receiver.receiveAll()
         #expect(messages.first?.hasPrefix("READY=1") == true, "\(messages)")
         #expect(messages.contains("WATCHDOG=1"), "\(messages)")
         #expect(messages.contains { $0.hasPrefix("STATUS=") && $0.contains("frames/s") }, "\(messages)")
@@ -175,28 +183,57 @@ func waitFor(seconds: Double, _ condition: () -> Bool) -> Bool {
     return condition()
 }
 
-/// A command started in the background with /bin/sh; its pid, stdout and stderr in `directory`.
+/// A child process started with posix_spawn: an empty signal mask and default signal actions
+/// (a test runs on a worker thread that blocks signals, and a child would inherit that mask),
+/// stdout and stderr to files in `directory`, reaped with waitpid.
 struct BackgroundProcess {
     let pid: Int32
     let directory: String
 
-    init?(command: String, directory: String) {
+    init?(arguments: [String], environment: [String: String], directory: String) {
         self.directory = directory
-        let wrapper = "(\(command)) >\(sh(directory + "/stdout")) 2>\(sh(directory + "/stderr")) & echo $! > \(sh(directory + "/pid")); wait $!; echo $? > \(sh(directory + "/exit"))"
-        _ = shell("sh -c \(sh(wrapper)) >/dev/null 2>&1 &")
-        guard waitFor(seconds: 10, { readText(directory + "/pid").flatMap { Int32($0.trimmingCharacters(in: " \n")) } != nil }),
-              let pid = readText(directory + "/pid").flatMap({ Int32($0.trimmingCharacters(in: " \n")) }) else { return nil }
-        self.pid = pid
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+        posix_spawn_file_actions_addopen(&actions, 1, directory + "/stdout", O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+        posix_spawn_file_actions_addopen(&actions, 2, directory + "/stderr", O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+        var attributes = posix_spawnattr_t()
+        posix_spawnattr_init(&attributes)
+        defer { posix_spawnattr_destroy(&attributes) }
+        var empty = sigset_t()
+        sigemptyset(&empty)
+        var all = sigset_t()
+        sigfillset(&all)
+        posix_spawnattr_setsigmask(&attributes, &empty)
+        posix_spawnattr_setsigdefault(&attributes, &all)
+        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
+        var env = ProcessEnvironment.current
+        for (k, v) in environment { env[k] = v }
+        let argv = arguments.map { strdup($0) } + [nil]
+        let envp = env.map { strdup("\($0.key)=\($0.value)") } + [nil]
+        defer { for p in argv + envp { free(p) } }
+        var child: pid_t = 0
+        guard posix_spawn(&child, arguments[0], &actions, &attributes, argv, envp) == 0 else { return nil }
+        pid = child
     }
 
     /// The exit status, or nil if the process is still running after `seconds` (then it is killed).
-    func waitForExit(seconds: Double) -> Int32? {
-        let path = directory + "/exit"
-        guard waitFor(seconds: seconds, { readText(path)?.contains("\n") == true }) else {
+    func waitForExit(seconds: Double, meanwhile: () -> Void = {}) -> Int32? {
+        var status: Int32 = 0
+        var reaped = false
+        _ = waitFor(seconds: seconds) {
+            meanwhile()
+            reaped = waitpid(pid, &status, WNOHANG) == pid
+            return reaped
+        }
+        guard reaped else {
             kill(pid, SIGKILL)
+            _ = waitpid(pid, &status, 0)
             return nil
         }
-        return readText(path).flatMap { Int32($0.trimmingCharacters(in: " \n")) }
+        // A normal exit: the status is in bits 8–15, and the low 7 bits (the signal) are zero.
+        return status & 0x7F == 0 ? (status >> 8) & 0xFF : -(status & 0x7F)
     }
 }
 
