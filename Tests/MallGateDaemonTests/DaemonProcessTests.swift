@@ -34,7 +34,7 @@ struct DaemonProcessTests {
     }()
 
     /// A configuration for the fixture with `sources` and a unique state directory.
-    static func writeConfiguration(_ f: Fixture, name: String, sources: String, metricsPort: Int? = nil) -> (config: String, state: String) {
+    static func writeConfiguration(_ f: Fixture, name: String, sources: String, metricsPort: Int? = nil, health: String = "") -> (config: String, state: String) {
         let directory = makeTemporaryDirectory(name)
         let state = directory + "/state"
         let metrics = metricsPort.map { "[metrics]\nlisten = \"127.0.0.1:\($0)\"\n" } ?? "[metrics]\nenabled = false\n"
@@ -45,6 +45,7 @@ struct DaemonProcessTests {
             \(sources)
             [health]
             status_interval_seconds = 0.5
+            \(health)
             \(metrics)
             """
         _ = writeText(directory + "/gateway.toml", text)
@@ -161,6 +162,24 @@ struct DaemonProcessTests {
         let log = readText(directory + "/stderr") ?? ""
         #expect(log.contains("Reload refused"), "\(log)")
         for mac in f.macs { for spelling in Self.spellings(mac) { #expect(!log.contains(spelling)) } }
+    }
+
+    @Test func aFailingLiveSourceIsRetriedWithBackoffAndShutdownStillWorks() throws {
+        let f = try #require(Self.fixture, "the simulate/train fixture failed")
+        let sources = "[[sources]]\nkind = \"stream\"\npath = \"/nonexistent/fifo\"\nsensor = \"s-east\"\n"
+        let (config, state) = Self.writeConfiguration(f, name: "retry", sources: sources, health: "retry_initial_seconds = 0.1\nretry_max_seconds = 0.4")
+        let directory = String(config.dropLast("/gateway.toml".count))
+        let daemon = try #require(BackgroundProcess(arguments: [mallgateBinary, "run", "--config", config], environment: [:], directory: directory))
+        let retried = waitFor(seconds: 30) {
+            (DaemonStatus.read(from: state)?.sensors.first { $0.name == "s-east" }?.restarts ?? 0) >= 3
+        }
+        #expect(retried, "status: \(String(describing: DaemonStatus.read(from: state)))")
+        #expect(kill(daemon.pid, 0) == 0)
+        kill(daemon.pid, SIGTERM)
+        #expect(daemon.waitForExit(seconds: 30) == 0)
+        let events = Self.lines(state + "/events.jsonl")
+        #expect(events.filter { $0.contains("\"kind\":\"source_failed\"") && $0.contains("\"sensor\":\"s-east\"") }.count >= 3)
+        #expect((readText(directory + "/stderr") ?? "").contains("Cannot open a capture source; retrying."))
     }
 
     /// Probe requests in the captures, counted by tshark when it is installed, else as the simulator says it wrote them.
