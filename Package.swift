@@ -31,8 +31,13 @@ let package = Package(
         .package(url: "https://github.com/swiftlang/swift-subprocess", from: "1.0.2", traits: []),
         // The on-gateway SQLite buffer (MallGateStore), on the system libsqlite3 (Debian: libsqlite3-dev).
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
-        // Structured logs (the store reports a corrupt database loudly).
+        // The daemon: services with graceful shutdown, logs, metrics, the config file, the metrics endpoint.
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
+        .package(url: "https://github.com/LebJe/TOMLKit", from: "0.6.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
     ],
     targets: [
         // libpcap, from the system (Debian: libpcap-dev).
@@ -101,10 +106,31 @@ let package = Package(
             swiftSettings: strict
         ),
 
+        // The daemon: configuration, the pipeline as a service (capture → decode → identify →
+        // localize → visits → sink), reload, metrics endpoint, status file, sd_notify. I/O edge.
+        .target(
+            name: "MallGateDaemon",
+            dependencies: [
+                "MallGateCapture",
+                "MallGateDecode",
+                "MallGateVenue",
+                "MallGateLocalize",
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "TOMLKit", package: "TOMLKit"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+            ],
+            swiftSettings: strict
+        ),
+
         // The command-line tool: one subcommand per user task.
         .executableTarget(
             name: "mallgate",
             dependencies: [
+                "MallGateDaemon",
+                .product(name: "Logging", package: "swift-log"),
                 "MallGateCapture",
                 "MallGateDecode",
                 "MallGateVenue",
@@ -137,6 +163,11 @@ let package = Package(
         ),
         // The installation path: systemd units, install.sh, the .deb (runs the built binary).
         .testTarget(name: "MallGateDeploymentTests", dependencies: ["MallGateTestSupport"], swiftSettings: strict),
+        .testTarget(
+            name: "MallGateDaemonTests",
+            dependencies: ["MallGateDaemon", "MallGateCapture", "MallGateDecode", "MallGateLocalize", "MallGateTestSupport"],
+            swiftSettings: strict
+        ),
         .testTarget(
             name: "MallGateConformanceTests",
             dependencies: ["MallGateCapture", "MallGateDecode", "MallGateTestSupport"],

@@ -20,6 +20,10 @@ struct MallGate: AsyncParsableCommand {
             TrainCommand.self,
             EvalCommand.self,
             LocateCommand.self,
+            ConfigCommand.self,
+            RunCommand.self,
+            ReplayCommand.self,
+            StatusCommand.self,
         ]
     )
 }

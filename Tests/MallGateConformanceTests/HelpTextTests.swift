@@ -13,6 +13,10 @@ struct HelpTextTests {
         (["simulate", "--help"], "simulate-help.txt"),
         (["train", "--help"], "train-help.txt"),
         (["locate", "--help"], "locate-help.txt"),
+        (["config", "check", "--help"], "config-check-help.txt"),
+        (["run", "--help"], "run-help.txt"),
+        (["replay", "--help"], "replay-help.txt"),
+        (["status", "--help"], "status-help.txt"),
     ])
     func helpMatchesTheGoldenText(arguments: [String], golden: String) throws {
         let expected = try #require(readText(packageRoot + "/Tests/MallGateConformanceTests/Golden/" + golden))

@@ -1,0 +1,112 @@
+internal import Glibc
+public import Logging
+internal import Prometheus
+internal import ServiceLifecycle
+internal import UnixSignals
+
+/// Starts the daemon's services in one group: what `mallgate run` and `mallgate replay` call.
+public enum Daemon {
+    /// Why the daemon could not start: the configuration, the venue or model, or the state directory.
+    public struct StartError: Error, CustomStringConvertible {
+        public let description: String
+    }
+
+    /// Routes swift-log to stderr (journald priorities when under systemd). Call once per process.
+    public static func bootstrapLogging(level: Logger.Level) {
+        LoggingSystem.bootstrap { label in JournalLogHandler(label: label, level: level) }
+    }
+
+    /// Loads and checks everything `run` needs before anything starts: the configuration, then venue and model.
+    /// - Throws: ``ConfigurationError`` (every problem, one per line) or ``PipelineModel/LoadError``.
+    public static func prepare(configPath: String) throws -> (DaemonConfiguration, PipelineModel) {
+        let configuration = try DaemonConfiguration.load(path: configPath)
+        let model = try PipelineModel.load(configuration)
+        return (configuration, model)
+    }
+
+    /// Runs the pipeline (and the metrics endpoint) until SIGTERM/SIGINT, or until the sources end when
+    /// `options.exitWhenSourcesEnd`; everything is flushed before it returns.
+    ///
+    /// - Parameters:
+    ///   - sources: replaces the configuration's sources (replay).
+    ///   - serveMetrics: serve `GET /metrics` on the configured address (if enabled there).
+    ///   - watch: runs beside the pipeline (a progress bar) and is cancelled when it stops.
+    /// - Returns: what the pipeline did.
+    public static func run(
+        configuration: DaemonConfiguration, model: PipelineModel, sources: [SourceConfiguration]? = nil,
+        options: PipelineService.Options, serveMetrics: Bool, logger: Logger,
+        watch: (@Sendable (PipelineService) async -> Void)? = nil
+    ) async throws -> PipelineService.Summary? {
+        let sink: JSONLinesSink
+        do { sink = try JSONLinesSink(directory: configuration.stateDirectory) } catch {
+            throw StartError(description: "\(error)")
+        }
+        let registry = PrometheusCollectorRegistry()
+        MetricsEndpoint.bootstrap(registry)
+        let service = PipelineService(
+            configuration: configuration, model: model, identifier: StandInDeviceIdentifier(), sink: sink,
+            sources: sources, options: options, logger: logger)
+        var services: [ServiceGroupConfiguration.ServiceConfiguration] = [
+            .init(service: service, successTerminationBehavior: .gracefullyShutdownGroup)
+        ]
+        if serveMetrics && configuration.metrics.enabled {
+            services.append(.init(service: MetricsEndpoint.service(
+                registry: registry, host: configuration.metrics.host, port: configuration.metrics.port, logger: logger)))
+        }
+        let group = ServiceGroup(configuration: .init(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+        try await withThrowingTaskGroup(of: Void.self) { tasks in
+            if let watch {
+                tasks.addTask { await watch(service) }
+            }
+            try await group.run()
+            tasks.cancelAll()
+        }
+        return service.summary
+    }
+}
+
+/// Reads the metrics page of a running daemon: a plain HTTP/1.0 GET with a short timeout.
+///
+/// `mallgate status` only needs to know whether the endpoint answers and a few totals; a
+/// few lines of socket code avoid starting an event loop for one request.
+public enum MetricsProbe {
+    /// The body of `GET /metrics` at `host:port`, or nil when nothing answers within `timeoutSeconds`.
+    public static func fetch(host: String, port: Int, timeoutSeconds: Int = 1) -> String? {
+        var hints = addrinfo()
+        hints.ai_socktype = Int32(SOCK_STREAM.rawValue)
+        var result: UnsafeMutablePointer<addrinfo>?
+        guard getaddrinfo(host, String(port), &hints, &result) == 0, let info = result else { return nil }
+        defer { freeaddrinfo(result) }
+        let fd = socket(info.pointee.ai_family, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+        guard fd >= 0 else { return nil }
+        defer { close(fd) }
+        var timeout = timeval(tv_sec: timeoutSeconds, tv_usec: 0)
+        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+        setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+        guard connect(fd, info.pointee.ai_addr, info.pointee.ai_addrlen) == 0 else { return nil }
+        let request = Array("GET /metrics HTTP/1.0\r\nHost: \(host)\r\n\r\n".utf8)
+        guard send(fd, request, request.count, Int32(MSG_NOSIGNAL)) == request.count else { return nil }
+        var bytes: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 16384)
+        while true {
+            let n = recv(fd, &chunk, chunk.count, 0)
+            if n <= 0 { break }
+            bytes += chunk[0..<n]
+        }
+        let text = String(decoding: bytes, as: UTF8.self)
+        guard text.hasPrefix("HTTP/1.") , text.split(separator: " ").dropFirst().first == "200",
+              let split = text.firstRange(of: "\r\n\r\n") else { return nil }
+        return String(text[split.upperBound...])
+    }
+
+    /// The sum of a metric's samples (all label sets) in a Prometheus text page.
+    public static func total(_ name: String, in page: String) -> Double? {
+        var sum: Double?
+        for line in page.split(separator: "\n") where line.hasPrefix(name) {
+            let rest = line.dropFirst(name.count)
+            guard rest.first == " " || rest.first == "{" else { continue }
+            if let value = line.split(separator: " ").last.flatMap({ Double($0) }) { sum = (sum ?? 0) + value }
+        }
+        return sum
+    }
+}

@@ -1,0 +1,169 @@
+/// The daemon's whole configuration, one `Sendable` value per concern, loaded and validated once.
+///
+/// One typed value (rather than lookups scattered through the code) means every key is
+/// checked at start — and by `mallgate config check`, which runs the same loader — so a
+/// typo fails the service before it runs, not hours later when the code path is reached.
+/// Keys, defaults and meanings are listed in firmware-configs/gateway.toml and docs/daemon.md.
+public struct DaemonConfiguration: Sendable, Equatable {
+    /// The configuration file this was read from (for messages and reloads).
+    public var file: String
+    /// The venue layout (JSON), absolute or relative to the configuration file.
+    public var venuePath: String
+    /// The localization model (`.mgm` from `mallgate train`) for that venue.
+    public var modelPath: String
+    /// Where the daemon keeps its state: status file, database, keys.
+    public var stateDirectory: String
+    public var sources: [SourceConfiguration]
+    /// Where results are uploaded; nil when the gateway keeps them locally.
+    public var upstream: UpstreamConfiguration?
+    public var privacy: PrivacyConfiguration
+    public var retention: RetentionConfiguration
+    public var windows: WindowConfiguration
+    public var visits: VisitConfiguration
+    public var metrics: MetricsConfiguration
+    public var health: HealthConfiguration
+
+    public init(
+        file: String, venuePath: String, modelPath: String, stateDirectory: String, sources: [SourceConfiguration],
+        upstream: UpstreamConfiguration? = nil, privacy: PrivacyConfiguration = .init(), retention: RetentionConfiguration = .init(),
+        windows: WindowConfiguration = .init(), visits: VisitConfiguration = .init(), metrics: MetricsConfiguration = .init(),
+        health: HealthConfiguration = .init()
+    ) {
+        self.file = file
+        self.venuePath = venuePath
+        self.modelPath = modelPath
+        self.stateDirectory = stateDirectory
+        self.sources = sources
+        self.upstream = upstream
+        self.privacy = privacy
+        self.retention = retention
+        self.windows = windows
+        self.visits = visits
+        self.metrics = metrics
+        self.health = health
+    }
+}
+
+/// One `[[sources]]` entry: where frames come from.
+public struct SourceConfiguration: Sendable, Equatable {
+    public enum Kind: Sendable, Equatable {
+        /// A pcap/pcapng file replayed once, losslessly.
+        case file(path: String)
+        /// A directory of capture files, one per sensor (base name = sensor id), merged in time order.
+        case directory(path: String)
+        /// Several capture files, one per sensor (base name = sensor id), merged in time order:
+        /// what `mallgate replay` makes of its arguments (not a configuration file kind).
+        case files(paths: [String])
+        /// A pcap stream (FIFO, pipe from tcpdump/ssh) read as it arrives.
+        case stream(path: String)
+        /// A monitor-mode radio, with the channels it listens on.
+        case interface(name: String, channels: [Int], dwellMilliseconds: Int, monitorMode: Bool)
+        /// A UDP listener for remote sensors speaking TZSP.
+        case tzsp(port: UInt16, bindAddress: String, allowedSenders: [String])
+    }
+
+    public var kind: Kind
+    /// The sensor id (a sensor of the venue); empty for a directory, whose files name their sensors.
+    public var sensor: String
+
+    public init(kind: Kind, sensor: String) {
+        self.kind = kind
+        self.sensor = sensor
+    }
+
+    /// Whether the source is a live one: it never waits for the pipeline (drops when behind) and is retried when it fails.
+    public var isLive: Bool {
+        switch kind {
+        case .file, .files, .directory: false
+        case .stream, .interface, .tzsp: true
+        }
+    }
+}
+
+/// The upstream collector (issue 6); the token is resolved from a file or an environment variable.
+public struct UpstreamConfiguration: Sendable, Equatable {
+    public var url: String
+    public var token: Secret
+    public init(url: String, token: Secret) {
+        self.url = url
+        self.token = token
+    }
+}
+
+/// A secret that never prints itself: logs and `config check` show where it came from, not what it is.
+public struct Secret: Sendable, Equatable, CustomStringConvertible {
+    public let value: String
+    /// Where it came from: `file /etc/mallgate/token` or `environment MALLGATE_TOKEN`.
+    public let origin: String
+    public init(value: String, origin: String) {
+        self.value = value
+        self.origin = origin
+    }
+    public var description: String { "<secret from \(origin)>" }
+}
+
+/// Anonymisation settings for the identify stage.
+public struct PrivacyConfiguration: Sendable, Equatable {
+    /// How often device ids are re-keyed, so that ids cannot be linked across periods.
+    public enum Rotation: String, Sendable, CaseIterable {
+        case never, daily, weekly
+    }
+    public var rotation: Rotation = .never
+    /// MACs of people who asked to be left out, one per line; nil for none.
+    public var optOutFile: String?
+    public init(rotation: Rotation = .never, optOutFile: String? = nil) {
+        self.rotation = rotation
+        self.optOutFile = optOutFile
+    }
+}
+
+/// How much the local buffer may hold.
+public struct RetentionConfiguration: Sendable, Equatable {
+    /// The database's size cap, in mebibytes: synced rows are pruned first, then the oldest unsynced.
+    public var maxDatabaseMegabytes: Int = 512
+    public init(maxDatabaseMegabytes: Int = 512) { self.maxDatabaseMegabytes = maxDatabaseMegabytes }
+}
+
+/// Fingerprint windows and the venue-graph smoothing.
+public struct WindowConfiguration: Sendable, Equatable {
+    public var lengthSeconds: Double = 10
+    public var stepSeconds: Double = 5
+    /// A device heard by no sensor this long is forgotten.
+    public var idleTimeoutSeconds: Double = 60
+    /// Smooth each device's zone sequence over the venue's connections.
+    public var smoothing = true
+    /// Smoothing: probability per step that a device moves to a connected zone.
+    public var moveProbability: Double = 0.05
+    public init() {}
+}
+
+/// Store visits and counts.
+public struct VisitConfiguration: Sendable, Equatable {
+    public var minimumDwellSeconds: Double = 30
+    public var exitTimeoutSeconds: Double = 180
+    /// Length of the per-store count intervals (footfall, passers-by), seconds.
+    public var countIntervalSeconds: Int = 900
+    public init() {}
+}
+
+/// The Prometheus endpoint.
+public struct MetricsConfiguration: Sendable, Equatable {
+    public var enabled = true
+    public var host = "127.0.0.1"
+    public var port = 9464
+    public init() {}
+    /// `host:port`, as written in the configuration.
+    public var listen: String { host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)" }
+}
+
+/// Liveness: silent sensors, the status file, the systemd watchdog.
+public struct HealthConfiguration: Sendable, Equatable {
+    /// A sensor heard nothing this long is reported silent (an event, a metric, a log line).
+    public var sensorSilentAfterSeconds: Double = 300
+    /// How often the status file in the state directory is rewritten.
+    public var statusIntervalSeconds: Double = 5
+    /// First wait before reopening a failed live source; doubles up to ``retryMaxSeconds``.
+    public var retryInitialSeconds: Double = 1
+    public var retryMaxSeconds: Double = 60
+    public init() {}
+}

@@ -1,0 +1,494 @@
+internal import CoreMetrics
+internal import Glibc
+public import Logging
+internal import MallGateCapture
+internal import MallGateDecode
+internal import MallGateVenue
+public import ServiceLifecycle
+internal import Synchronization
+internal import UnixSignals
+
+/// The daemon's pipeline as a service: capture sources → ``PipelineEngine`` → ``PipelineSink``.
+///
+/// One task per source hands its capture session's batches to the engine and the results
+/// to the sink; a live source that fails is reopened with exponential backoff while the
+/// others keep running. A one-second tick closes idle visits, notices silent sensors,
+/// writes the status file and feeds the systemd watchdog — only after the engine has
+/// answered, so a stuck pipeline stops the pings. SIGHUP reloads venue, model and
+/// configuration between two batches; graceful shutdown (SIGTERM/SIGINT through the
+/// ServiceGroup) stops capture, drains every queued batch, flushes the engine and the sink.
+public final class PipelineService: Service, Sendable {
+    /// How the service runs.
+    public struct Options: Sendable {
+        /// `run` or `replay`, for the status file.
+        public var mode = "run"
+        /// Return when every source has ended (replay); otherwise keep running until shutdown.
+        public var exitWhenSourcesEnd = false
+        /// Replay pacing: nil as fast as possible, 1 at recorded speed, 2 twice as fast…
+        public var speed: Double?
+        /// Reload on SIGHUP.
+        public var reloadOnHangup = true
+        public init() {}
+    }
+
+    /// What ``run()`` did, for the replay summary.
+    public struct Summary: Sendable {
+        public var counters: PipelineEngine.Counters
+        public var sensors: [DaemonStatus.Sensor]
+        public var elapsedSeconds: Double
+        public var captureErrors: [String]
+        public var devicesSeen: Int
+        /// Per store zone id: the dwell of each visit, seconds (replay only).
+        public var dwellByStore: [String: [Double]]
+    }
+
+    private struct SourceTotals {
+        var frames: UInt64 = 0
+        var probeRequests: UInt64 = 0
+        var edge: UInt64 = 0
+        var kernel: UInt64 = 0
+        var interface: UInt64 = 0
+        var decode: UInt64 = 0
+        var restarts: UInt64 = 0
+        var bytesRead: UInt64 = 0
+    }
+
+    private struct State {
+        var stopping = false
+        var sessions: [Int: CaptureSession] = [:]
+        var totals: [String: SourceTotals] = [:]
+        var captureErrors: [String] = []
+        var configuration: DaemonConfiguration
+        var lastReloadError: String?
+        var summary: Summary?
+        var devices: Set<UInt64> = []
+        var dwellByStore: [String: [Double]] = [:]
+        var sourcesRunning = 0
+    }
+
+    public let engine: PipelineEngine
+    private let sink: any PipelineSink
+    private let sources: [SourceConfiguration]
+    private let options: Options
+    private let notifier: SystemdNotifier
+    private let logger: Logger
+    private let state: Mutex<State>
+    private let started = wallSeconds()
+
+    /// - Parameters:
+    ///   - configuration: the loaded configuration; `sources` overrides its sources (replay).
+    ///   - model: the venue and model from ``PipelineModel/load(_:)``.
+    ///   - identifier: the identify stage.
+    ///   - sink: the store stage.
+    public init(
+        configuration: DaemonConfiguration, model: PipelineModel, identifier: any DeviceIdentifying, sink: any PipelineSink,
+        sources: [SourceConfiguration]? = nil, options: Options = Options(), notifier: SystemdNotifier = SystemdNotifier(), logger: Logger
+    ) {
+        engine = PipelineEngine(model: model, configuration: configuration, identifier: identifier)
+        self.sink = sink
+        self.sources = sources ?? configuration.sources
+        self.options = options
+        self.notifier = notifier
+        self.logger = logger
+        state = Mutex(State(configuration: configuration))
+    }
+
+    /// Totals so far, for a progress bar: bytes read from capture files, and probe requests processed.
+    public func progress() -> (bytesRead: UInt64, probeRequests: UInt64) {
+        state.withLock { s in
+            var bytes: UInt64 = 0
+            var probes: UInt64 = 0
+            for (_, t) in s.totals {
+                bytes += t.bytesRead
+                probes += t.probeRequests
+            }
+            return (bytes, probes)
+        }
+    }
+
+    /// What the last ``run()`` did; nil before it returns.
+    public var summary: Summary? { state.withLock { $0.summary } }
+
+    public func run() async throws {
+        let start = monotonicNanoseconds()
+        await write(PipelineOutput(events: [PipelineEvent(timeNanoseconds: wallNanoseconds(), kind: .started, detail: "mallgate \(options.mode) started")]))
+        logger.info("Pipeline started.", metadata: ["sources": "\(sources.count)", "mode": "\(options.mode)"])
+        await withGracefulShutdownHandler {
+            await withTaskGroup(of: Void.self) { auxiliary in
+                auxiliary.addTask { await self.tickLoop() }
+                if options.reloadOnHangup { auxiliary.addTask { await self.hangupLoop() } }
+                notifier.send("READY=1\nSTATUS=capturing from \(sources.count) source(s)")
+                await withTaskGroup(of: Void.self) { group in
+                    for (index, source) in sources.enumerated() {
+                        group.addTask { await self.supervise(index: index, source) }
+                    }
+                }
+                if !options.exitWhenSourcesEnd {
+                    // Every source ended (files in `run`): stay up, serving metrics, until told to stop.
+                    while !isStopping() { try? await Task.sleep(for: .milliseconds(200)) }
+                }
+                auxiliary.cancelAll()
+            }
+        } onGracefulShutdown: {
+            self.stop()
+        }
+        notifier.send("STOPPING=1")
+        var out = await engine.flush()
+        out.events.append(PipelineEvent(timeNanoseconds: wallNanoseconds(), kind: .stopped, detail: "mallgate \(options.mode) stopped"))
+        await write(out)
+        do { try await sink.flush() } catch {
+            logger.error("The sink could not flush on shutdown.", metadata: ["error": "\(error)"])
+        }
+        await writeStatus(intervalSeconds: 0)
+        let counters = await engine.counters
+        let sensors = await statusSensors()
+        let elapsed = Double(monotonicNanoseconds() - start) / 1e9
+        state.withLock { s in
+            s.summary = Summary(counters: counters, sensors: sensors, elapsedSeconds: elapsed, captureErrors: s.captureErrors, devicesSeen: s.devices.count, dwellByStore: s.dwellByStore)
+        }
+        logger.info("Pipeline stopped; everything flushed.", metadata: ["positions": "\(counters.positions)", "visits": "\(counters.visits)"])
+    }
+
+    /// Stops every source; queued batches are still processed and flushed by ``run()``.
+    public func stop() {
+        let sessions = state.withLock { s in
+            s.stopping = true
+            return Array(s.sessions.values)
+        }
+        for session in sessions { session.stop() }
+    }
+
+    private func isStopping() -> Bool { state.withLock { $0.stopping } }
+
+    // MARK: Sources
+
+    /// Runs one source until it ends (replay) or until shutdown (live, reopened with backoff after failures).
+    private func supervise(index: Int, _ source: SourceConfiguration) async {
+        let configuration = state.withLock { s in
+            s.sourcesRunning += 1
+            return s.configuration
+        }
+        defer { state.withLock { $0.sourcesRunning -= 1 } }
+        var delay = configuration.health.retryInitialSeconds
+        let name = source.sensor.isEmpty ? source.label : source.sensor
+        var attempt = 0
+        while !isStopping() {
+            attempt += 1
+            let opened: (any FrameSource, ChannelHopper?)
+            do {
+                opened = try Self.open(source)
+            } catch {
+                logger.error("Cannot open a capture source; retrying.", metadata: ["sensor": "\(name)", "error": "\(error)", "retry_in_s": "\(format(delay))"])
+                await write(PipelineOutput(events: [PipelineEvent(timeNanoseconds: wallNanoseconds(), kind: .sourceFailed, sensor: name, detail: "\(error)")]))
+                if !source.isLive {
+                    state.withLock { $0.captureErrors.append("\(error)") }
+                    return
+                }
+                DaemonMetrics.sourceRestarts(name).increment()
+                state.withLock { $0.totals[name, default: SourceTotals()].restarts += 1 }
+                await pause(seconds: delay)
+                delay = min(delay * 2, configuration.health.retryMaxSeconds)
+                continue
+            }
+            let session = CaptureSession(sources: [(opened.0, source.isLive)])
+            let hopper = opened.1.map { hopper in Task { try await hopper.run() } }
+            let proceed = state.withLock { s in
+                s.sessions[index] = session
+                return !s.stopping
+            }
+            if !proceed { session.stop() }
+            if attempt > 1 { logger.notice("Capture source reopened.", metadata: ["sensor": "\(name)"]) }
+            var previous = session.statistics()
+            var pace: (capture: Int64, wall: Int64)?
+            for await batch in session.start() {
+                if let speed = options.speed, let first = batch.first {
+                    let now = monotonicNanoseconds()
+                    if pace == nil { pace = (first.timestampNanoseconds, now) }
+                    let due = pace!.wall + Int64(Double(first.timestampNanoseconds - pace!.capture) / speed)
+                    if due > now { try? await Task.sleep(for: .nanoseconds(due - now)) }
+                }
+                let out = await engine.process(batch, sensors: session.sensors)
+                await write(out)
+                previous = account(session.statistics(), since: previous)
+                delay = configuration.health.retryInitialSeconds
+            }
+            hopper?.cancel()
+            previous = account(session.statistics(), since: previous)
+            let errors = session.errors()
+            state.withLock { s in
+                s.sessions[index] = nil
+                s.captureErrors += errors.map(\.description)
+            }
+            for error in errors {
+                logger.error("Capture source reported an error.", metadata: ["sensor": "\(error.sensor?.rawValue ?? name)", "error": "\(error)"])
+                await write(PipelineOutput(events: [PipelineEvent(timeNanoseconds: wallNanoseconds(), kind: .sourceFailed, sensor: error.sensor?.rawValue ?? name, detail: error.description)]))
+            }
+            if !source.isLive || isStopping() { return }
+            logger.warning("Live capture source ended; reopening.", metadata: ["sensor": "\(name)", "retry_in_s": "\(format(delay))"])
+            DaemonMetrics.sourceRestarts(name).increment()
+            state.withLock { $0.totals[name, default: SourceTotals()].restarts += 1 }
+            await pause(seconds: delay)
+            delay = min(delay * 2, configuration.health.retryMaxSeconds)
+        }
+    }
+
+    /// Sleeps up to `seconds`, returning early when the service stops.
+    private func pause(seconds: Double) async {
+        let end = monotonicNanoseconds() + Int64(seconds * 1e9)
+        while !isStopping(), monotonicNanoseconds() < end {
+            try? await Task.sleep(for: .milliseconds(min(100, max(1, Int((end - monotonicNanoseconds()) / 1_000_000)))))
+        }
+    }
+
+    /// Adds the counter increases since `previous` to the metrics and totals; returns `current`.
+    private func account(_ current: [SensorStatistics], since previous: [SensorStatistics]) -> [SensorStatistics] {
+        state.withLock { s in
+            for (now, before) in zip(current, previous) {
+                let sensor = now.source.sensor.rawValue
+                func delta(_ a: UInt64, _ b: UInt64) -> UInt64 { a >= b ? a - b : a }
+                let frames = delta(now.source.framesRead, before.source.framesRead)
+                let probes = delta(now.decode.probeRequests, before.decode.probeRequests)
+                let edge = delta(now.droppedAtEdge, before.droppedAtEdge)
+                let kernel = delta(now.source.kernelDropped ?? 0, before.source.kernelDropped ?? 0)
+                let interface = delta(now.source.interfaceDropped ?? 0, before.source.interfaceDropped ?? 0)
+                let decode = delta(now.decode.droppedTotal, before.decode.droppedTotal)
+                var t = s.totals[sensor, default: SourceTotals()]
+                t.frames += frames
+                t.probeRequests += probes
+                t.edge += edge
+                t.kernel += kernel
+                t.interface += interface
+                t.decode += decode
+                t.bytesRead += delta(now.source.bytesRead, before.source.bytesRead)
+                s.totals[sensor] = t
+                if frames > 0 { DaemonMetrics.frames(sensor).increment(by: Int64(frames)) }
+                if probes > 0 { DaemonMetrics.probeRequests(sensor).increment(by: Int64(probes)) }
+                if edge > 0 { DaemonMetrics.dropped(sensor, "pipeline_behind").increment(by: Int64(edge)) }
+                if kernel > 0 { DaemonMetrics.dropped(sensor, "kernel").increment(by: Int64(kernel)) }
+                if interface > 0 { DaemonMetrics.dropped(sensor, "interface").increment(by: Int64(interface)) }
+                if decode > 0 { DaemonMetrics.dropped(sensor, "decode").increment(by: Int64(decode)) }
+            }
+        }
+        return current
+    }
+
+    /// Opens the frame source a configuration entry describes (and the channel hopper of a radio).
+    /// - Throws: ``CaptureError`` from the source, or ``SourceOpenError`` for an empty directory.
+    static func open(_ source: SourceConfiguration) throws -> (any FrameSource, ChannelHopper?) {
+        let sensor = SensorID(source.sensor)
+        switch source.kind {
+        case .file(let path):
+            return (try PcapFileSource(path: path, sensor: sensor), nil)
+        case .files(let paths):
+            let files = paths.map { ($0, SensorID(sensorName(ofCapture: $0))) }
+            return files.count == 1 ? (try PcapFileSource(path: files[0].0, sensor: files[0].1), nil) : (try MergedReplaySource(files: files), nil)
+        case .directory(let path):
+            let files = captureFiles(in: path)
+            guard !files.isEmpty else {
+                throw SourceOpenError(description: "\(path): no .pcap, .pcapng or .cap file in this directory; point the source at the directory of capture files, one per sensor")
+            }
+            return (try MergedReplaySource(files: files.map { ($0, SensorID(sensorName(ofCapture: $0))) }), nil)
+        case .stream(let path):
+            return (try PcapStreamSource(path: path, sensor: sensor), nil)
+        case .interface(let name, let channels, let dwell, let monitor):
+            var options = LiveCaptureOptions()
+            options.monitorMode = monitor
+            let live = try LiveInterfaceSource(interface: name, sensor: sensor, options: options)
+            guard !channels.isEmpty else { return (live, nil) }
+            let plan = channels.count == 1
+                ? ChannelPlan.fixed(.number(channels[0]))
+                : try ChannelPlan.hopping(channels.map { .number($0) }, dwell: .milliseconds(dwell))
+            return (live, ChannelHopper(interface: name, sensor: sensor, plan: plan))
+        case .tzsp(let port, let bind, let allowed):
+            return (try TZSPSource(port: port, bindAddress: bind, allowedSenders: allowed, sensor: sensor), nil)
+        }
+    }
+
+    // MARK: Results
+
+    /// Hands results to the sink and the metrics; a sink failure is logged and counted, never fatal.
+    private func write(_ out: PipelineOutput) async {
+        guard !out.isEmpty else { return }
+        if !out.positions.isEmpty {
+            DaemonMetrics.positions.increment(by: Int64(out.positions.count))
+            if options.exitWhenSourcesEnd {
+                state.withLock { s in for p in out.positions { s.devices.insert(p.device) } }
+            }
+        }
+        if !out.visits.isEmpty {
+            DaemonMetrics.visits.increment(by: Int64(out.visits.count))
+            if options.exitWhenSourcesEnd {
+                state.withLock { s in for v in out.visits { s.dwellByStore[v.store, default: []].append(v.dwellSeconds) } }
+            }
+        }
+        for event in out.events where event.kind == .sensorSilent || event.kind == .sensorBack {
+            logger.warning("\(event.detail.prefix(1).uppercased() + event.detail.dropFirst()).", metadata: ["sensor": "\(event.sensor)", "event": "\(event.kind.rawValue)"])
+            DaemonMetrics.silent(event.sensor).record(event.kind == .sensorSilent ? 1 : 0)
+        }
+        do { try await sink.write(out) } catch {
+            DaemonMetrics.sinkErrors.increment()
+            logger.error("The sink refused a batch.", metadata: ["error": "\(error)", "positions": "\(out.positions.count)", "visits": "\(out.visits.count)"])
+        }
+    }
+
+    // MARK: Tick, watchdog, status
+
+    private func tickLoop() async {
+        var lastBeat: UInt64 = 0
+        var lastPing = Int64.min
+        var lastStatus = monotonicNanoseconds()
+        var lastProbes: UInt64 = 0
+        var lastFrames: UInt64 = 0
+        var lastPositions: UInt64 = 0
+        let live = sources.contains { $0.isLive }
+        while !Task.isCancelled {
+            try? await Task.sleep(for: .seconds(1))
+            if Task.isCancelled { break }
+            let now = live ? wallNanoseconds() : (await engine.latestCaptureNanoseconds ?? 0)
+            let out = await engine.tick(now: now)
+            await write(out)
+            let beat = await engine.heartbeat
+            let mono = monotonicNanoseconds()
+            // The watchdog hears from the pipeline, not from this timer: the engine must have answered.
+            if let interval = notifier.watchdogIntervalNanoseconds, beat != lastBeat, lastPing == .min || mono - lastPing >= interval / 2 {
+                notifier.send("WATCHDOG=1")
+                lastPing = mono
+            }
+            lastBeat = beat
+            let configuration = state.withLock { $0.configuration }
+            let seconds = Double(mono - lastStatus) / 1e9
+            if seconds >= configuration.health.statusIntervalSeconds {
+                let counters = await engine.counters
+                let frames = state.withLock { $0.totals.values.reduce(UInt64(0)) { $0 + $1.frames } }
+                let rates = (Double(frames - min(frames, lastFrames)) / seconds, Double(counters.probeRequests - lastProbes) / seconds, Double(counters.positions - lastPositions) / seconds)
+                (lastFrames, lastProbes, lastPositions) = (frames, counters.probeRequests, counters.positions)
+                lastStatus = mono
+                await writeStatus(rates: rates, intervalSeconds: seconds)
+                notifier.send("STATUS=\(Int(rates.0.rounded())) frames/s, \(await engine.activeDevices) devices")
+            }
+        }
+    }
+
+    private func statusSensors() async -> [DaemonStatus.Sensor] {
+        let health = await engine.sensors
+        let totals = state.withLock { $0.totals }
+        return Set(health.keys).union(totals.keys).sorted().map { name in
+            let h = health[name]
+            let t = totals[name] ?? SourceTotals()
+            return DaemonStatus.Sensor(
+                name: name, frames: t.frames, probeRequests: t.probeRequests, droppedAtEdge: t.edge, kernelDropped: t.kernel,
+                lastHeard: h?.lastHeardNanoseconds.map { Double($0) / 1e9 }, silent: h?.silent ?? false, restarts: t.restarts)
+        }
+    }
+
+    private func writeStatus(rates: (Double, Double, Double) = (0, 0, 0), intervalSeconds: Double) async {
+        let counters = await engine.counters
+        let sink = await self.sink.statistics()
+        let sensors = await statusSensors()
+        let devices = await engine.activeDevices
+        DaemonMetrics.activeDevices.record(devices)
+        for s in sensors {
+            if let heard = s.lastHeard { DaemonMetrics.lastHeard(s.name).record(heard) }
+            DaemonMetrics.silent(s.name).record(s.silent ? 1 : 0)
+        }
+        if let bytes = sink.databaseBytes { DaemonMetrics.databaseBytes.record(bytes) }
+        if let rows = sink.outboxBacklogRows { DaemonMetrics.outboxBacklogRows.record(rows) }
+        if let age = sink.outboxOldestAgeSeconds { DaemonMetrics.outboxOldestAge.record(age) }
+        let (configuration, reloadError, running) = state.withLock { ($0.configuration, $0.lastReloadError, $0.sourcesRunning) }
+        let status = DaemonStatus(
+            pid: getpid(), updated: wallSeconds(), started: started, mode: options.mode, venue: configuration.venuePath,
+            metrics: configuration.metrics.enabled ? configuration.metrics.listen : nil, sensors: sensors, sourcesRunning: running,
+            framesPerSecond: rates.0, probeRequestsPerSecond: rates.1, positionsPerSecond: rates.2,
+            probeRequests: counters.probeRequests, positions: counters.positions, visits: counters.visits,
+            activeDevices: devices, devicesPerStore: await engine.devicesPerStore, sink: sink, reloads: counters.reloads,
+            lastReloadError: reloadError)
+        if let error = status.write(to: configuration.stateDirectory) {
+            logger.warning("Cannot write the status file.", metadata: ["error": "\(error)"])
+        }
+    }
+
+    // MARK: Reload
+
+    private func hangupLoop() async {
+        let signals = await UnixSignalsSequence(trapping: .sighup)
+        for await _ in signals {
+            if Task.isCancelled { break }
+            await reload()
+        }
+    }
+
+    /// Reloads configuration, venue and model; on any failure keeps the running ones and says why.
+    public func reload() async {
+        let current = state.withLock { $0.configuration }
+        notifier.send("RELOADING=1")
+        defer { notifier.send("READY=1") }
+        logger.info("Reloading configuration, venue and model.", metadata: ["config": "\(current.file)"])
+        let next: DaemonConfiguration
+        let model: PipelineModel
+        do {
+            next = try DaemonConfiguration.load(path: current.file)
+            model = try PipelineModel.load(next)
+        } catch {
+            let reason = "\(error)".split(separator: "\n").joined(separator: "; ")
+            logger.error("Reload refused; keeping the running configuration.", metadata: ["reason": "\(reason)"])
+            DaemonMetrics.reloadFailures.increment()
+            state.withLock { $0.lastReloadError = reason }
+            await write(PipelineOutput(events: [PipelineEvent(timeNanoseconds: wallNanoseconds(), kind: .reloadFailed, detail: reason)]))
+            return
+        }
+        if next.sources != current.sources || next.metrics != current.metrics || next.stateDirectory != current.stateDirectory {
+            logger.warning("Sources, metrics and state_directory changes apply at the next restart; the rest is reloaded now.")
+        }
+        var applied = next
+        applied.sources = current.sources
+        applied.metrics = current.metrics
+        applied.stateDirectory = current.stateDirectory
+        let out = await engine.replace(model: model, configuration: applied)
+        state.withLock {
+            $0.configuration = applied
+            $0.lastReloadError = nil
+        }
+        await write(out)
+        do { try await sink.flush() } catch {
+            logger.error("The sink could not flush after reload.", metadata: ["error": "\(error)"])
+        }
+        DaemonMetrics.reloads.increment()
+        logger.notice("Reloaded.", metadata: ["venue": "\(model.venue.id)", "model": "\(next.modelPath)"])
+    }
+}
+
+/// A source that cannot be opened for a reason of the daemon's own (libpcap's are ``CaptureError``s).
+struct SourceOpenError: Error, CustomStringConvertible {
+    let description: String
+}
+
+extension SourceConfiguration {
+    /// A short name for logs when the source has no single sensor.
+    var label: String {
+        switch kind {
+        case .file(let path), .directory(let path), .stream(let path): path
+        case .files(let paths): paths.joined(separator: ",")
+        case .interface(let name, _, _, _): name
+        case .tzsp(let port, _, _): "tzsp:\(port)"
+        }
+    }
+}
+
+/// The sensor of a capture file: its base name without the extension (`s3.pcap` → `s3`).
+public func sensorName(ofCapture path: String) -> String {
+    let base = path.split(separator: "/").last.map(String.init) ?? path
+    let stem = base.split(separator: ".", omittingEmptySubsequences: false).dropLast().joined(separator: ".")
+    return stem.isEmpty ? base : stem
+}
+
+/// The capture files (`.pcap`, `.pcapng`, `.cap`) in `directory`, sorted; empty when none or unreadable.
+public func captureFiles(in directory: String) -> [String] {
+    guard let dir = opendir(directory) else { return [] }
+    defer { closedir(dir) }
+    var names: [String] = []
+    while let entry = readdir(dir) {
+        let name = withUnsafeBytes(of: entry.pointee.d_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
+        if name.hasSuffix(".pcap") || name.hasSuffix(".pcapng") || name.hasSuffix(".cap") { names.append(name) }
+    }
+    return names.sorted().map { directory.hasSuffix("/") ? directory + $0 : directory + "/" + $0 }
+}

@@ -1,0 +1,286 @@
+import Glibc
+import MallGateDaemon
+import MallGateTestSupport
+import Testing
+
+/// The configuration file's contract: what is accepted, and for every mistake the exact line a
+/// technician reads. The expected texts are written by hand from the rules in
+/// firmware-configs/gateway.toml (the key, its line in the file, what to do), not captured from a run.
+struct ConfigurationTests {
+    static let file = "/etc/mallgate/gateway.toml"
+
+    /// A valid head: lines 1–7. Cases append to it, so their lines start at 8.
+    static let head = """
+        venue = "venue.json"
+        model = "model.mgm"
+        state_directory = "/var/lib/mallgate"
+        [[sources]]
+        kind = "file"
+        path = "s1.pcap"
+        sensor = "s1"
+
+        """
+
+    static let badFiles: [(name: String, text: String, environment: [String: String], expected: [String])] = [
+        ("unknown key, close to a known one", head + """
+            [metrics]
+            listn = "127.0.0.1:9464"
+            """, [:], [
+            "\(file):9: metrics.listn: unknown key (did you mean \"listen\"?); known keys here: enabled, listen",
+        ]),
+        ("unknown table at the top", head + """
+            [metric]
+            enabled = false
+            """, [:], [
+            "\(file):8: metric: unknown key (did you mean \"metrics\"?); known keys here: venue, model, state_directory, sources, upstream, privacy, retention, windows, visits, metrics, health",
+        ]),
+        ("missing venue", """
+            model = "model.mgm"
+            state_directory = "/var/lib/mallgate"
+            [[sources]]
+            kind = "directory"
+            path = "captures"
+            """, [:], [
+            "\(file): venue: missing; give the path of the venue layout (JSON)",
+        ]),
+        ("no sources at all", """
+            venue = "venue.json"
+            model = "model.mgm"
+            state_directory = "/var/lib/mallgate"
+            """, [:], [
+            "\(file): sources: missing; add at least one [[sources]] table",
+        ]),
+        ("a number written as a string", head + """
+            [windows]
+            length_seconds = "10"
+            """, [:], [
+            "\(file):9: windows.length_seconds: expected a number, got a string",
+        ]),
+        ("step longer than the window", head + """
+            [windows]
+            length_seconds = 8
+            step_seconds = 12
+            """, [:], [
+            "\(file):10: windows.step_seconds: must not exceed windows.length_seconds (8), or readings fall between windows (got 12)",
+        ]),
+        ("a dotted key out of range", head.replacingFirstLine(with: "windows.length_seconds = 0\nvenue = \"venue.json\""), [:], [
+            "\(file):1: windows.length_seconds: must be between 1 and 600 (got 0)",
+        ]),
+        ("an unknown source kind", """
+            venue = "venue.json"
+            model = "model.mgm"
+            state_directory = "/var/lib/mallgate"
+            [[sources]]
+            kind = "fiel"
+            path = "s1.pcap"
+            """, [:], [
+            "\(file):5: sources[0].kind: unknown source kind \"fiel\" (did you mean \"file\"?); use one of file, directory, stream, interface, tzsp",
+        ]),
+        ("a radio without its interface, and a key of another kind", head + """
+            [[sources]]
+            kind = "interface"
+            sensor = "s2"
+            path = "/dev/null"
+            channels = [1, 6, 15]
+            """, [:], [
+            "\(file):8: sources[1].interface: missing; give the monitor-mode radio, e.g. wlan1",
+            "\(file):11: sources[1].path: unknown key; known keys here: kind, interface, sensor, channels, dwell_ms, monitor_mode",
+        ]),
+        ("two sources for one sensor", head + """
+            [[sources]]
+            kind = "tzsp"
+            sensor = "s1"
+            """, [:], [
+            "\(file):10: sources[1].sensor: sensor \"s1\" is already used by sources[0]; each sensor has one source",
+        ]),
+        ("the token written inline, and no token source", head + """
+            [upstream]
+            url = "https://collector.example.com/v1"
+            token = "abc123"
+            """, [:], [
+            "\(file):8: upstream: give the upload token with token_file = \"/etc/mallgate/token\" or token_env = \"MALLGATE_TOKEN\"",
+            "\(file):10: upstream.token: do not write the token in the configuration file; put it in a file named by token_file (mode 0600) or an environment variable named by token_env",
+        ]),
+        ("a token variable that is not set", head + """
+            [upstream]
+            url = "https://collector.example.com/v1"
+            token_env = "MALLGATE_TOKEN"
+            """, ["MALLGATE_TOKEN": "  "], [
+            "\(file):10: upstream.token_env: environment variable MALLGATE_TOKEN is not set or empty; set it in the service's environment (systemd: Environment= or LoadCredential=)",
+        ]),
+        ("plain http to another machine", head + """
+            [upstream]
+            url = "http://collector.example.com/v1"
+            token_env = "MALLGATE_TOKEN"
+            """, ["MALLGATE_TOKEN": "t"], [
+            "\(file):9: upstream.url: must be an https:// URL (plain http only to a collector on this machine); got \"http://collector.example.com/v1\"",
+        ]),
+        ("a rotation that does not exist, in an inline table", head.replacingFirstLine(with: "privacy = { rotation = \"hourly\" }\nvenue = \"venue.json\""), [:], [
+            "\(file):1: privacy.rotation: must be one of never, daily, weekly (got \"hourly\")",
+        ]),
+        ("a key after [[sources]] belongs to the source, not to the top", head + """
+            privacy = { rotation = "daily" }
+            """, [:], [
+            "\(file):8: sources[0].privacy: unknown key; known keys here: kind, path, sensor",
+        ]),
+        ("a listen address without a port", head + """
+            [metrics]
+            # on the loopback only
+            listen = "127.0.0.1"
+            """, [:], [
+            "\(file):10: metrics.listen: must be HOST:PORT with a port 1–65535, e.g. 127.0.0.1:9464 or [::1]:9464 (got \"127.0.0.1\")",
+        ]),
+        ("a count interval that does not divide a day, after a comment holding quotes", head + """
+            [visits]
+            # note = \"\"\"
+            min_dwell_seconds = 30
+            count_interval_seconds = 7000
+            """, [:], [
+            "\(file):11: visits.count_interval_seconds: must divide a day evenly (e.g. 300, 900, 3600), so intervals line up across days (got 7000)",
+        ]),
+        ("several problems, reported in file order", head + """
+            [health]
+            retry_max_seconds = -1
+            [retention]
+            max_database_mb = 4
+            """, [:], [
+            "\(file):9: health.retry_max_seconds: must be between 0.01 and 86400 (got -1)",
+            "\(file):11: retention.max_database_mb: must be between 16 and 1048576 MiB (got 4)",
+        ]),
+    ]
+
+    @Test(arguments: badFiles.indices)
+    func aBadFileIsRefusedWithTheExactProblems(index: Int) {
+        let (name, text, environment, expected) = Self.badFiles[index]
+        do {
+            _ = try DaemonConfiguration.parse(text: text, file: Self.file, environment: environment)
+            Issue.record("\(name): accepted")
+        } catch {
+            #expect(error.problems.map(\.description) == expected, "\(name)")
+        }
+    }
+
+    @Test func aSyntaxErrorNamesItsLine() throws {
+        let text = Self.head + "[windows]\nlength_seconds = = 3\n"
+        do {
+            _ = try DaemonConfiguration.parse(text: text, file: Self.file, environment: [:])
+            Issue.record("accepted")
+        } catch {
+            let line = try #require(error.problems.first?.description)
+            #expect(line.hasPrefix("\(Self.file):9: TOML syntax error: "), "\(line)")
+        }
+    }
+
+    @Test func theExampleConfigurationParses() throws {
+        let path = packageRoot + "/firmware-configs/gateway.toml"
+        let c = try DaemonConfiguration.load(path: path, environment: [:])
+        #expect(c.venuePath == packageRoot + "/firmware-configs/venues/small-arcade.json")
+        #expect(c.modelPath == "/var/lib/mallgate/small-arcade.mgm")
+        #expect(c.sources == [SourceConfiguration(kind: .directory(path: "/var/lib/mallgate/replay"), sensor: "")])
+        #expect(c.privacy.rotation == .daily)
+        #expect(c.metrics.host == "127.0.0.1" && c.metrics.port == 9464)
+        #expect(c.upstream == nil)
+        #expect(c.windows.lengthSeconds == 10 && c.windows.stepSeconds == 5)
+        #expect(c.visits.countIntervalSeconds == 900)
+    }
+
+    @Test func everySourceKindParses() throws {
+        let text = """
+            venue = "/v.json"
+            model = "m.mgm"
+            state_directory = "state"
+            [[sources]]
+            kind = "interface"
+            interface = "wlan1"
+            sensor = "s1"
+            channels = [1, 6, 11]
+            dwell_ms = 300
+            monitor_mode = false
+            [[sources]]
+            kind = "stream"
+            path = "/run/mallgate/s2"
+            sensor = "s2"
+            [[sources]]
+            kind = "tzsp"
+            sensor = "s3"
+            port = 40000
+            allowed_senders = ["192.0.2.10", "2001:db8::1"]
+            [[sources]]
+            kind = "file"
+            path = "s4.pcap"
+            sensor = "s4"
+            """
+        let c = try DaemonConfiguration.parse(text: text, file: "/etc/mg/gw.toml", environment: [:])
+        #expect(c.sources == [
+            SourceConfiguration(kind: .interface(name: "wlan1", channels: [1, 6, 11], dwellMilliseconds: 300, monitorMode: false), sensor: "s1"),
+            SourceConfiguration(kind: .stream(path: "/run/mallgate/s2"), sensor: "s2"),
+            SourceConfiguration(kind: .tzsp(port: 40000, bindAddress: "::", allowedSenders: ["192.0.2.10", "2001:db8::1"]), sensor: "s3"),
+            SourceConfiguration(kind: .file(path: "/etc/mg/s4.pcap"), sensor: "s4"),
+        ])
+        #expect(c.modelPath == "/etc/mg/m.mgm" && c.venuePath == "/v.json" && c.stateDirectory == "/etc/mg/state")
+        #expect(c.sources.map(\.isLive) == [true, true, true, false])
+    }
+
+    @Test func theTokenComesFromTheEnvironment() throws {
+        let text = Self.head + "[upstream]\nurl = \"https://c.example.com\"\ntoken_env = \"MG_TOKEN\"\n"
+        let c = try DaemonConfiguration.parse(text: text, file: Self.file, environment: ["MG_TOKEN": " s3cret\n"])
+        let upstream = try #require(c.upstream)
+        #expect(upstream.token.value == "s3cret")
+        #expect(upstream.token.origin == "environment MG_TOKEN")
+        #expect(!"\(upstream.token)".contains("s3cret"))
+    }
+
+    @Test func theTokenComesFromAFile() throws {
+        let directory = makeTemporaryDirectory("token")
+        let tokenPath = directory + "/token"
+        try #require(writeText(tokenPath, "abc-123\n"))
+        let text = Self.head + "[upstream]\nurl = \"http://127.0.0.1:8080/v1\"\ntoken_file = \"token\"\n"
+        let c = try DaemonConfiguration.parse(text: text, file: directory + "/gw.toml", environment: [:])
+        #expect(c.upstream?.token.value == "abc-123")
+        #expect(c.upstream?.token.origin == "file \(tokenPath)")
+
+        let missing = Self.head + "[upstream]\nurl = \"https://c.example.com\"\ntoken_file = \"absent\"\n"
+        do {
+            _ = try DaemonConfiguration.parse(text: missing, file: directory + "/gw.toml", environment: [:])
+            Issue.record("accepted a missing token file")
+        } catch {
+            #expect(error.problems.map(\.description) == [
+                "\(directory)/gw.toml:10: upstream.token_file: cannot read \(directory)/absent (No such file or directory); create it with the gateway's token, readable by the mallgate user",
+            ])
+        }
+    }
+
+    @Test func configCheckExitsOneWithOneLinePerProblem() throws {
+        let directory = makeTemporaryDirectory("check")
+        try #require(writeText(directory + "/bad.toml", Self.head + "[windows]\nlength_seconds = \"10\"\n[metrics]\nlistn = \"x\"\n"))
+        let run = shell("\(sh(mallgateBinary)) config check \(sh(directory + "/bad.toml")) 2>&1")
+        #expect(run.status == 1)
+        #expect(run.output == """
+            \(directory)/bad.toml:9: windows.length_seconds: expected a number, got a string
+            \(directory)/bad.toml:11: metrics.listn: unknown key (did you mean "listen"?); known keys here: enabled, listen
+
+            """)
+    }
+}
+
+extension String {
+    /// The text with its first line replaced (the head's `venue = …`).
+    func replacingFirstLine(with line: String) -> String {
+        line + "\n" + split(separator: "\n", omittingEmptySubsequences: false).dropFirst().joined(separator: "\n")
+    }
+}
+
+/// A new directory under /tmp, unique to this call (tests run in parallel).
+func makeTemporaryDirectory(_ name: String) -> String {
+    var template = Array("/tmp/mallgate-daemon-\(name)-XXXXXX".utf8CString)
+    let made = template.withUnsafeMutableBufferPointer { mkdtemp($0.baseAddress!) }
+    precondition(made != nil, "mkdtemp failed")
+    return String(cString: template)
+}
+
+/// Writes `text` to `path`; false when the file cannot be created.
+func writeText(_ path: String, _ text: String) -> Bool {
+    guard let f = fopen(path, "w") else { return false }
+    defer { fclose(f) }
+    return fputs(text, f) >= 0
+}

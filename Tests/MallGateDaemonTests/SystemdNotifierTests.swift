@@ -1,0 +1,82 @@
+import Glibc
+import MallGateDaemon
+import Testing
+
+/// sd_notify as systemd speaks it (sd_notify(3)): one AF_UNIX datagram per message, to a path
+/// or to an abstract name written with a leading '@'. The test binds the socket, like systemd.
+struct SystemdNotifierTests {
+    @Test func messagesReachASocketBoundToAPath() throws {
+        let directory = makeTemporaryDirectory("notify")
+        let receiver = try #require(DatagramReceiver(path: directory + "/notify.sock"))
+        let notifier = SystemdNotifier(environment: ["NOTIFY_SOCKET": directory + "/notify.sock", "WATCHDOG_USEC": "4000000"])
+        #expect(notifier.watchdogIntervalNanoseconds == 2_000_000_000)
+        #expect(notifier.send("READY=1"))
+        #expect(notifier.send("STATUS=12 frames/s"))
+        #expect(receiver.receiveAll() == ["READY=1", "STATUS=12 frames/s"])
+    }
+
+    @Test func messagesReachAnAbstractSocket() throws {
+        let name = "mallgate-test-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
+        let receiver = try #require(DatagramReceiver(abstractName: name))
+        let notifier = SystemdNotifier(environment: ["NOTIFY_SOCKET": "@" + name])
+        #expect(notifier.watchdogIntervalNanoseconds == nil)
+        #expect(notifier.send("WATCHDOG=1"))
+        #expect(receiver.receiveAll() == ["WATCHDOG=1"])
+    }
+
+    @Test func withoutASocketNothingIsSent() {
+        let notifier = SystemdNotifier(environment: [:])
+        #expect(notifier.socketPath == nil)
+        #expect(!notifier.send("READY=1"))
+    }
+
+    @Test func aWatchdogForAnotherProcessIsIgnored() {
+        let notifier = SystemdNotifier(environment: ["NOTIFY_SOCKET": "/run/x", "WATCHDOG_USEC": "1000000", "WATCHDOG_PID": "\(getpid() + 1)"])
+        #expect(notifier.watchdogIntervalNanoseconds == nil)
+    }
+}
+
+/// A bound, non-blocking AF_UNIX datagram socket: the test's stand-in for systemd.
+final class DatagramReceiver {
+    let fd: Int32
+    let path: String?
+
+    init?(path: String) {
+        self.path = path
+        fd = socket(AF_UNIX, Int32(SOCK_DGRAM.rawValue) | Int32(SOCK_NONBLOCK.rawValue), 0)
+        guard fd >= 0, Self.bind(fd, Array(path.utf8) + [0]) else { return nil }
+    }
+
+    init?(abstractName: String) {
+        path = nil
+        fd = socket(AF_UNIX, Int32(SOCK_DGRAM.rawValue) | Int32(SOCK_NONBLOCK.rawValue), 0)
+        guard fd >= 0, Self.bind(fd, [0] + Array(abstractName.utf8)) else { return nil }
+    }
+
+    deinit {
+        close(fd)
+        if let path { unlink(path) }
+    }
+
+    private static func bind(_ fd: Int32, _ name: [UInt8]) -> Bool {
+        var address = sockaddr_un()
+        address.sun_family = sa_family_t(AF_UNIX)
+        withUnsafeMutableBytes(of: &address.sun_path) { raw in for (i, b) in name.enumerated() { raw[i] = b } }
+        let length = socklen_t(MemoryLayout<sa_family_t>.size + name.count)
+        return withUnsafePointer(to: &address) { p in
+            p.withMemoryRebound(to: sockaddr.self, capacity: 1) { Glibc.bind(fd, $0, length) == 0 }
+        }
+    }
+
+    /// Every datagram queued now, oldest first.
+    func receiveAll() -> [String] {
+        var messages: [String] = []
+        var buffer = [UInt8](repeating: 0, count: 4096)
+        while true {
+            let n = recv(fd, &buffer, buffer.count, 0)
+            if n <= 0 { break }
+            messages.append(String(decoding: buffer[0..<n], as: UTF8.self))
+        }
+        return messages
+    }
+}
