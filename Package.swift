@@ -20,6 +20,8 @@ let package = Package(
         .library(name: "MallGateVenue", targets: ["MallGateVenue"]),
         .library(name: "MallGateSimulator", targets: ["MallGateSimulator"]),
         .library(name: "MallGateLocalize", targets: ["MallGateLocalize"]),
+        .library(name: "MallGateIdentify", targets: ["MallGateIdentify"]),
+        .library(name: "MallGateState", targets: ["MallGateState"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -27,6 +29,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-numerics", from: "1.1.1"),
         // Foundation-free build: the gateway binary stays small.
         .package(url: "https://github.com/swiftlang/swift-subprocess", from: "1.0.2", traits: []),
+        // HMAC-SHA256 for keyed device ids (BoringSSL underneath on Linux).
+        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
     ],
     targets: [
         // libpcap, from the system (Debian: libpcap-dev).
@@ -53,6 +57,15 @@ let package = Package(
         // Stage 2 — decode: radiotap, PPI, Prism/AVS, TZSP, 802.11, IEs, fingerprints. Pure.
         .target(name: "MallGateDecode", dependencies: ["CZlib"], swiftSettings: strict),
 
+        // Stage 3 — identify: keyed device ids, rotation, opt-out, pseudo-devices for randomized MACs. Pure.
+        .target(
+            name: "MallGateIdentify",
+            dependencies: ["MallGateDecode", .product(name: "Crypto", package: "swift-crypto")],
+            swiftSettings: strict),
+
+        // The daemon's state directory: the identity key file and the opt-out list file (Glibc I/O).
+        .target(name: "MallGateState", dependencies: ["MallGateIdentify"], swiftSettings: strict),
+
         // The venue: floors, zones, connections, sensors; validation, IMDF import, SVG plans.
         // Pure apart from reading files.
         .target(name: "MallGateVenue", dependencies: ["CZlib"], swiftSettings: strict),
@@ -76,6 +89,7 @@ let package = Package(
                 "MallGateVenue",
                 "MallGateSimulator",
                 "MallGateLocalize",
+                "MallGateIdentify",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: strict
@@ -89,6 +103,10 @@ let package = Package(
             swiftSettings: strict),
         .testTarget(name: "MallGateLocalizeTests", dependencies: ["MallGateLocalize", "MallGateVenue"], swiftSettings: strict),
         .testTarget(name: "MallGateVenueTests", dependencies: ["MallGateVenue"], exclude: ["Fixtures"], swiftSettings: strict),
+        .testTarget(
+            name: "MallGateIdentifyTests",
+            dependencies: ["MallGateIdentify", "MallGateState", "MallGateDecode", "MallGateTestSupport"],
+            swiftSettings: strict),
         .testTarget(name: "MallGateDecodeTests", dependencies: ["MallGateDecode"], swiftSettings: strict),
         .testTarget(
             name: "MallGateCaptureTests",
