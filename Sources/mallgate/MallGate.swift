@@ -20,6 +20,7 @@ struct MallGate: AsyncParsableCommand {
             TrainCommand.self,
             EvalCommand.self,
             LocateCommand.self,
+            DevicesCommand.self,
         ]
     )
 }
