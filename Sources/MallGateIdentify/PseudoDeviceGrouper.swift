@@ -30,34 +30,48 @@ public struct GroupingInput: Sendable, Equatable {
 /// scan is counted and tracked once.
 ///
 /// A phone keeps its capability elements when it changes its MAC (same IE fingerprint); many
-/// Android builds also carry their 802.11 sequence counter across the change; and a phone
-/// does not use two MACs at once, so a new MAC appears only after the old one went silent
-/// (Vanhoef et al., "Why MAC address randomization is not enough", AsiaCCS 2016; Martin et
-/// al., "A study of MAC address randomization in mobile devices", PETS 2017). When a MAC the
-/// grouper has not seen starts, it joins the pseudo-device, among those with the same
-/// fingerprint that have been silent for at least ``Options/minimumSilenceSeconds`` and at
-/// most ``Options/maximumGapSeconds``, whose sequence number it continues (the smallest
-/// forward step within ``Options/sequenceWindow``); if none, the one silent for the shortest
-/// time, skipping pseudo-devices known to continue their sequence (they would have) and those
-/// heard at the same sensor more than ``Options/rssiToleranceDB`` apart shortly before.
-/// Otherwise it starts a new pseudo-device. Global MACs are their own device.
+/// Android builds and older iOS also carry their 802.11 sequence counter across the change; and
+/// a phone does not use two MACs at once, so a new MAC appears only after the old one went
+/// silent (Vanhoef et al., "Why MAC address randomization is not enough", AsiaCCS 2016; Martin
+/// et al., "A study of MAC address randomization in mobile devices", PETS 2017).
 ///
-/// Only the new MAC's first frame decides, so the cost per frame is one dictionary lookup.
-/// Memory is bounded: MACs and pseudo-devices idle longer than the gap are forgotten
-/// (``Options/maximumGapSeconds``), and at most ``Options/maximumTracked`` of each are kept.
+/// When a MAC the grouper has not seen starts, the candidates are the pseudo-devices with the
+/// same fingerprint silent for at least ``Options/minimumSilenceSeconds`` and at most
+/// ``Options/maximumGapSeconds``:
+/// 1. **Sequence**: it joins the one whose counter it continues (smallest forward step mod 4096
+///    within ``Options/sequenceWindow``), unless its fingerprint's MAC changes have been seen
+///    not to continue (then a match is chance).
+/// 2. **Timing**: otherwise, unless its fingerprint is seen to continue sequences (a new MAC
+///    that does not is another phone), it joins the candidate silent for at most
+///    ``Options/timingGapSeconds`` that was heard at the new frame's sensor in the last
+///    ``Options/locationWindowSeconds`` (or not heard recently at all), at the lowest cost
+///    gap/30 s + |ΔRSSI|/5 dB at that sensor.
+/// 3. Otherwise it starts a new pseudo-device. Global MACs are their own device.
+///
+/// Whether a fingerprint continues sequences is learned online: of its new MACs that had
+/// candidates, the share that continued one (≥ 3 and ≥ 25 %: continues; ≥ 5 and < 10 %: does not).
+/// The defaults were chosen on the simulator (docs/accuracy.md, "Unique devices").
+///
+/// Only a new MAC's first frame decides, so the cost per frame is one dictionary lookup.
+/// Memory is bounded: MACs and pseudo-devices idle longer than the maximum gap are forgotten,
+/// and at most ``Options/maximumTracked`` of each are kept.
 public struct PseudoDeviceGrouper: Sendable {
     public struct Options: Sendable, Equatable {
-        /// Longest silence between a pseudo-device's last frame and a new MAC that may join it.
-        public var maximumGapSeconds: Double = 300
+        /// Longest silence between a pseudo-device's last frame and a new MAC that may join it
+        /// (idle phones scan every 30 s to 8 min).
+        public var maximumGapSeconds: Double = 480
+        /// Longest silence for a join by timing alone (no sequence evidence).
+        public var timingGapSeconds: Double = 60
+        /// A timing join needs the candidate heard at the new frame's sensor within this long, if it was heard anywhere.
+        public var locationWindowSeconds: Double = 120
         /// Shortest silence before a pseudo-device may take a new MAC: a phone's scan burst
         /// lasts well under a second, so a MAC that starts while another was heard less than
         /// this ago belongs to a different phone.
         public var minimumSilenceSeconds: Double = 1
-        /// Largest forward step of the sequence counter that counts as continuing it.
-        public var sequenceWindow: Int = 256
-        /// A candidate heard at the same sensor within ``rssiWindowSeconds`` differing by more than this is skipped.
-        public var rssiToleranceDB: Float = 20
-        public var rssiWindowSeconds: Double = 30
+        /// Largest forward step of the sequence counter that counts as continuing it: a phone
+        /// sends one probe per channel per scan, and sensors hear a few channels, so real steps
+        /// are small; a chance match among random counters has odds window/4096.
+        public var sequenceWindow: Int = 32
         /// Whether a new MAC that continues no sequence may join by timing alone.
         public var joinByTiming: Bool = true
         /// Cap on MACs and on pseudo-devices held; the longest idle go first beyond it.
@@ -104,6 +118,7 @@ public struct PseudoDeviceGrouper: Sendable {
     var chains: [UInt64: Chain] = [:]
     var byFingerprint: [UInt64: [UInt64]] = [:]
     var globals: [UInt64: Int64] = [:]
+    var families: [UInt64: Family] = [:]
     var lastSweep: Int64 = .min
     public private(set) var statistics = Statistics()
 
@@ -123,6 +138,10 @@ public struct PseudoDeviceGrouper: Sendable {
             lastSweep = t
         }
         guard input.isRandomized else {
+            if globals.count >= options.maximumTracked && globals[input.deviceID] == nil {
+                let sorted = globals.sorted { $0.value < $1.value }
+                for (id, _) in sorted.prefix(sorted.count / 2) { globals[id] = nil }
+            }
             if globals.updateValue(t, forKey: input.deviceID) == nil { statistics.globalDevices += 1 }
             return input.deviceID
         }
@@ -151,12 +170,18 @@ public struct PseudoDeviceGrouper: Sendable {
         let t = input.timeNanoseconds
         let minSilence = Int64(options.minimumSilenceSeconds * 1e9)
         let maxGap = Int64(options.maximumGapSeconds * 1e9)
+        let timingGap = Int64(options.timingGapSeconds * 1e9)
+        let locationWindow = Int64(options.locationWindowSeconds * 1e9)
+        var family = families[input.fingerprint] ?? Family()
+        let familyContinues = family.continued >= 3 && family.continued * 4 >= family.events
         var bestSequence: (id: UInt64, step: Int, gap: Int64)? = nil
-        var bestTiming: (id: UInt64, gap: Int64)? = nil
+        var bestTiming: (id: UInt64, cost: Double)? = nil
+        var anyCandidate = false
         for id in candidates {
             guard let c = chains[id] else { continue }
             let gap = t - c.lastSeen
             guard gap >= minSilence, gap <= maxGap else { continue }
+            anyCandidate = true
             // The 12-bit counter wraps at 4096 (IEEE 802.11-2020 10.3.2.14): step mod 4096.
             let step = (Int(input.sequenceNumber) - Int(c.lastSequence)) & 0xFFF
             if step >= 1 && step <= options.sequenceWindow {
@@ -165,14 +190,23 @@ public struct PseudoDeviceGrouper: Sendable {
                 }
                 continue
             }
-            guard options.joinByTiming, !c.continuesSequence else { continue }
-            if let r = input.rssi, gap <= Int64(options.rssiWindowSeconds * 1e9),
-               let s = c.signals.first(where: { $0.sensor == input.sensor }), abs(s.rssi - r) > options.rssiToleranceDB {
-                continue
+            guard options.joinByTiming, !c.continuesSequence, !familyContinues, gap <= timingGap else { continue }
+            var cost = Double(gap) / 30e9
+            let recent = c.signals.filter { t - $0.time <= locationWindow }
+            if !recent.isEmpty {
+                guard let here = recent.first(where: { $0.sensor == input.sensor }) else { continue }
+                if let r = input.rssi { cost += Double(abs(here.rssi - r)) / 5 }
             }
-            if bestTiming == nil || gap < bestTiming!.gap { bestTiming = (id, gap) }
+            if bestTiming == nil || cost < bestTiming!.cost { bestTiming = (id, cost) }
         }
-        if let b = bestSequence {
+        if anyCandidate {
+            family.events += 1
+            if bestSequence != nil { family.continued += 1 }
+            if families.count >= options.maximumTracked { families.removeAll(keepingCapacity: true) }
+            families[input.fingerprint] = family
+        }
+        let familyDoesNotContinue = family.events >= 5 && family.continued * 10 < family.events
+        if let b = bestSequence, !familyDoesNotContinue {
             statistics.joinedBySequence += 1
             join(b.id, input, continued: true)
             return b.id
@@ -183,6 +217,12 @@ public struct PseudoDeviceGrouper: Sendable {
             return b.id
         }
         return nil
+    }
+
+    /// What the grouper learned about one fingerprint: new MACs that had candidates, and how many continued a sequence.
+    struct Family {
+        var events = 0
+        var continued = 0
     }
 
     mutating func join(_ id: UInt64, _ input: GroupingInput, continued: Bool) {
