@@ -12,13 +12,15 @@ internal import Crypto
 /// enumeration in minutes. See docs/privacy.md.
 public struct DeviceIDScheme: Sendable {
     public let rotation: Rotation
-    let key: SymmetricKey
+    /// The key bytes; a `SymmetricKey` is made per HMAC because swift-crypto 3's is not `Sendable`
+    /// (its cost is small next to the HMAC's, and only cache misses pay it).
+    let keyBytes: [UInt8]
 
     static let deviceLabel = Array("MallGate device-id v1".utf8)
     static let optOutLabel = Array("MallGate opt-out v1".utf8)
 
     public init(key: IdentityKey, rotation: Rotation) {
-        self.key = SymmetricKey(data: key.bytes)
+        self.keyBytes = key.bytes
         self.rotation = rotation
     }
 
@@ -49,7 +51,7 @@ public struct DeviceIDScheme: Sendable {
             let e = UInt64(bitPattern: epoch)
             for i in 0 ..< 8 { t[2 + i] = UInt8(truncatingIfNeeded: e >> (56 - 8 * UInt64(i))) }
             for i in 0 ..< 6 { t[10 + i] = mac.octet(i) }
-            var hmac = HMAC<SHA256>(key: key)
+            var hmac = HMAC<SHA256>(key: SymmetricKey(data: keyBytes))
             label.withUnsafeBytes { hmac.update(data: $0) }
             hmac.update(data: UnsafeRawBufferPointer(t))
             let code = hmac.finalize()

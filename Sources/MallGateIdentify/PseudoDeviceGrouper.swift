@@ -92,7 +92,8 @@ public struct PseudoDeviceGrouper: Sendable {
         public var joinedByTiming: Int = 0
         public var evicted: Int = 0
 
-        /// The unique-device estimate: global devices plus pseudo-devices.
+        /// Global devices plus pseudo-devices started; a MAC heard again after being forgotten
+        /// (idle past the maximum gap) counts again, so over long runs count distinct ids instead.
         public var devices: Int { pseudoDevices + globalDevices }
     }
 
@@ -100,6 +101,17 @@ public struct PseudoDeviceGrouper: Sendable {
         var pseudo: UInt64
         var lastSeen: Int64
     }
+
+    /// 8 bytes: a phone is heard by a dozen sensors, and 100,000 pseudo-devices must fit a gateway.
+    struct Signal {
+        /// Seconds since the Unix epoch (Int32 lasts until 2038; a wrap only weakens the location test).
+        var seconds: Int32
+        var sensor: UInt16
+        var rssi: Int8
+    }
+
+    /// Sensors remembered per pseudo-device; the oldest is replaced beyond this.
+    static let maximumSensors = 32
 
     struct Chain {
         var fingerprint: UInt64
@@ -109,8 +121,8 @@ public struct PseudoDeviceGrouper: Sendable {
         var currentMAC: UInt64
         /// Whether a MAC change of this chain continued the sequence counter.
         var continuesSequence: Bool
-        /// Last RSSI per sensor: (sensor, dBm, time), a few entries.
-        var signals: [(sensor: Int, rssi: Float, time: Int64)]
+        /// Last RSSI per sensor heard recently (at most ``maximumSensors``).
+        var signals: [Signal]
     }
 
     public let options: Options
@@ -192,10 +204,10 @@ public struct PseudoDeviceGrouper: Sendable {
             }
             guard options.joinByTiming, !c.continuesSequence, !familyContinues, gap <= timingGap else { continue }
             var cost = Double(gap) / 30e9
-            let recent = c.signals.filter { t - $0.time <= locationWindow }
-            if !recent.isEmpty {
-                guard let here = recent.first(where: { $0.sensor == input.sensor }) else { continue }
-                if let r = input.rssi { cost += Double(abs(here.rssi - r)) / 5 }
+            let oldest = Int32(truncatingIfNeeded: (t - locationWindow) / 1_000_000_000)
+            if c.signals.contains(where: { $0.seconds >= oldest }) {
+                guard let here = c.signals.first(where: { $0.sensor == UInt16(truncatingIfNeeded: input.sensor) && $0.seconds >= oldest }) else { continue }
+                if let r = input.rssi { cost += Double(abs(Float(here.rssi) - r)) / 5 }
             }
             if bestTiming == nil || cost < bestTiming!.cost { bestTiming = (id, cost) }
         }
@@ -249,12 +261,14 @@ public struct PseudoDeviceGrouper: Sendable {
 
     static func note(_ c: inout Chain, _ input: GroupingInput) {
         guard let r = input.rssi else { return }
-        if let i = c.signals.firstIndex(where: { $0.sensor == input.sensor }) {
-            c.signals[i] = (input.sensor, r, input.timeNanoseconds)
-        } else if c.signals.count < 8 {
-            c.signals.append((input.sensor, r, input.timeNanoseconds))
-        } else if let oldest = c.signals.indices.min(by: { c.signals[$0].time < c.signals[$1].time }) {
-            c.signals[oldest] = (input.sensor, r, input.timeNanoseconds)
+        let signal = Signal(seconds: Int32(truncatingIfNeeded: input.timeNanoseconds / 1_000_000_000),
+                            sensor: UInt16(truncatingIfNeeded: input.sensor), rssi: Int8(max(-128, min(127, r.rounded()))))
+        if let i = c.signals.firstIndex(where: { $0.sensor == signal.sensor }) {
+            c.signals[i] = signal
+        } else if c.signals.count < maximumSensors {
+            c.signals.append(signal)
+        } else if let oldest = c.signals.indices.min(by: { c.signals[$0].seconds < c.signals[$1].seconds }) {
+            c.signals[oldest] = signal
         }
     }
 

@@ -24,7 +24,7 @@ public enum IdentityKeyFile {
         let temporary = path + ".new-\(getpid())"
         let fd = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0o600)
         guard fd >= 0 else { throw systemError("open", temporary) }
-        do {
+        do throws(StateFileError) {
             defer { close(fd) }
             guard fchmod(fd, 0o600) == 0 else { throw systemError("fchmod", temporary) }
             try key.withKeyMaterial { (raw) throws(StateFileError) in

@@ -41,7 +41,7 @@ public enum OptOutFile {
         let temporary = path + ".new-\(getpid())"
         let fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0o600)
         guard fd >= 0 else { throw systemError("open", temporary) }
-        do {
+        do throws(StateFileError) {
             defer { close(fd) }
             var bytes = Array(text.utf8)
             var done = 0

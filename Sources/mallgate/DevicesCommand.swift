@@ -59,6 +59,7 @@ struct DevicesCommand: AsyncParsableCommand {
         var deviceID: UInt64
         var mac: MACAddress
         var row: Int
+        var fingerprint: UInt64
     }
 
     func run() async throws {
@@ -72,7 +73,7 @@ struct DevicesCommand: AsyncParsableCommand {
         let handle = { (p: ProbeRequest, t: Int64, sensor: Int, row: Int) in
             guard let id = identifier.deviceID(p.source, unixNanoseconds: t) else { return }
             let pseudo = grouper.assign(GroupingInput(probe: p, deviceID: id, timeNanoseconds: t, sensor: sensor))
-            frames.append(Frame(pseudo: pseudo, deviceID: id, mac: p.source, row: row))
+            frames.append(Frame(pseudo: pseudo, deviceID: id, mac: p.source, row: row, fingerprint: p.fingerprint.rawValue))
         }
         do {
             if captures.count == 1 && captures[0].hasSuffix(".csv") {
@@ -99,9 +100,14 @@ struct DevicesCommand: AsyncParsableCommand {
         }
         let s = grouper.statistics
         let macs = Set(frames.map(\.deviceID)).count
+        let randomized = frames.filter { $0.mac.isLocallyAdministered }
+        let randomizedMACs = Set(randomized.map(\.deviceID)).count
+        let pseudo = Set(randomized.map(\.pseudo)).count
+        let global = macs - randomizedMACs
         var out = "probe requests: \(frames.count)\n"
-        out += "MACs: \(macs) (\(s.randomizedMACs) randomized, \(s.globalDevices) global)\n"
-        out += "devices (estimate): \(s.devices) = \(s.globalDevices) global + \(s.pseudoDevices) pseudo-devices"
+        out += "MACs: \(macs) (\(randomizedMACs) randomized, \(global) global)\n"
+        out += "IE fingerprints among randomized MACs: \(Set(randomized.map(\.fingerprint)).count)\n"
+        out += "devices (estimate): \(global + pseudo) = \(global) global + \(pseudo) pseudo-devices"
         out += " (randomized MACs joined: \(s.joinedBySequence) by sequence, \(s.joinedByTiming) by timing)\n"
         out += "one MAC = one device: \(macs)\n"
         do {

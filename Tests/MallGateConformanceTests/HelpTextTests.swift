@@ -13,6 +13,7 @@ struct HelpTextTests {
         (["simulate", "--help"], "simulate-help.txt"),
         (["train", "--help"], "train-help.txt"),
         (["locate", "--help"], "locate-help.txt"),
+        (["devices", "--help"], "devices-help.txt"),
     ])
     func helpMatchesTheGoldenText(arguments: [String], golden: String) throws {
         let expected = try #require(readText(packageRoot + "/Tests/MallGateConformanceTests/Golden/" + golden))
