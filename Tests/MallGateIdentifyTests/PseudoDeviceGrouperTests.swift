@@ -134,7 +134,9 @@ struct PseudoDeviceGrouperTests {
         #expect(g.statistics.pseudoDevices == 5)
         // Control: the same two bursts alone are joined by timing.
         var h = PseudoDeviceGrouper()
-        #expect(Self.assign(&h, Self.burst(mac: 13, sequence: 3000, at: 300)) == Self.assign(&h, Self.burst(mac: 99, sequence: 500, at: 320)))
+        let alone = Self.assign(&h, Self.burst(mac: 13, sequence: 3000, at: 300))
+        let next = Self.assign(&h, Self.burst(mac: 99, sequence: 500, at: 320))
+        #expect(alone == next)
     }
 
     @Test func globalMACsAreTheirOwnDevice() {
@@ -191,7 +193,8 @@ struct SiriusizeGroupingTests {
         var all: Set<UInt64> = []
         for r in rows.sorted(by: { ($0.milliseconds, $0.index) < ($1.milliseconds, $1.index) }) {
             let mac = MACAddress(rawValue: r.mac)
-            let id = try #require(identifier.deviceID(mac, unixNanoseconds: r.milliseconds * 1_000_000))
+            let maybeID = identifier.deviceID(mac, unixNanoseconds: r.milliseconds * 1_000_000)
+            let id = try #require(maybeID)
             let fingerprint = r.elements.withUnsafeBytes { IEFingerprint(elements: $0) }
             let pseudo = grouper.assign(GroupingInput(
                 deviceID: id, isRandomized: mac.isLocallyAdministered, fingerprint: fingerprint.rawValue,
