@@ -160,13 +160,13 @@ public struct PseudoDeviceGrouper: Sendable {
         if var track = macs[input.deviceID] {
             track.lastSeen = t
             macs[input.deviceID] = track
-            if var chain = chains[track.pseudo] {
-                if chain.currentMAC == input.deviceID {
-                    chain.lastSeen = max(chain.lastSeen, t)
-                    chain.lastSequence = input.sequenceNumber
+            // In place (Values' modify accessor): a copy of the chain would copy its signals on every frame.
+            if let index = chains.index(forKey: track.pseudo) {
+                if chains.values[index].currentMAC == input.deviceID {
+                    chains.values[index].lastSeen = max(chains.values[index].lastSeen, t)
+                    chains.values[index].lastSequence = input.sequenceNumber
                 }
-                Self.note(&chain, input)
-                chains[track.pseudo] = chain
+                Self.note(&chains.values[index], input)
             }
             return track.pseudo
         }
