@@ -22,6 +22,8 @@ let package = Package(
         .library(name: "MallGateLocalize", targets: ["MallGateLocalize"]),
         .library(name: "MallGateVisits", targets: ["MallGateVisits"]),
         .library(name: "MallGateStore", targets: ["MallGateStore"]),
+        .library(name: "MallGateIdentify", targets: ["MallGateIdentify"]),
+        .library(name: "MallGateState", targets: ["MallGateState"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -38,6 +40,8 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
         .package(url: "https://github.com/LebJe/TOMLKit", from: "0.6.0"),
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        // HMAC-SHA256 for keyed device ids (BoringSSL underneath on Linux).
+        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
     ],
     targets: [
         // libpcap, from the system (Debian: libpcap-dev).
@@ -63,6 +67,15 @@ let package = Package(
 
         // Stage 2 — decode: radiotap, PPI, Prism/AVS, TZSP, 802.11, IEs, fingerprints. Pure.
         .target(name: "MallGateDecode", dependencies: ["CZlib"], swiftSettings: strict),
+
+        // Stage 3 — identify: keyed device ids, rotation, opt-out, pseudo-devices for randomized MACs. Pure.
+        .target(
+            name: "MallGateIdentify",
+            dependencies: ["MallGateDecode", .product(name: "Crypto", package: "swift-crypto")],
+            swiftSettings: strict),
+
+        // The daemon's state directory: the identity key file and the opt-out list file (Glibc I/O).
+        .target(name: "MallGateState", dependencies: ["MallGateIdentify"], swiftSettings: strict),
 
         // The venue: floors, zones, connections, sensors; validation, IMDF import, SVG plans.
         // Pure apart from reading files.
@@ -137,6 +150,7 @@ let package = Package(
                 "MallGateSimulator",
                 "MallGateLocalize",
                 "MallGateVisits",
+                "MallGateIdentify",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: strict
@@ -154,6 +168,10 @@ let package = Package(
         .testTarget(
             name: "MallGateStoreTests",
             dependencies: ["MallGateStore", "MallGateTestSupport", .product(name: "GRDB", package: "GRDB.swift")],
+            swiftSettings: strict),
+        .testTarget(
+            name: "MallGateIdentifyTests",
+            dependencies: ["MallGateIdentify", "MallGateState", "MallGateDecode", "MallGateTestSupport"],
             swiftSettings: strict),
         .testTarget(name: "MallGateDecodeTests", dependencies: ["MallGateDecode"], swiftSettings: strict),
         .testTarget(

@@ -1,6 +1,7 @@
 import ArgumentParser
 import MallGateCapture
 import MallGateDecode
+import MallGateIdentify
 import MallGateLocalize
 import MallGateSimulator
 import MallGateVenue
@@ -83,7 +84,8 @@ enum CaptureInput {
     /// - Returns: capture errors, if any.
     static func windows(
         files: [(path: String, sensor: String)], positions: [String: Int], sensorCount: Int, options: WindowOptions,
-        keep: (MACAddress, Int64) -> Bool, key: (MACAddress) -> UInt64 = { $0.rawValue }, body: (WindowedSample) -> Void
+        keep: (MACAddress, Int64) -> Bool, key: (MACAddress) -> UInt64 = { $0.rawValue },
+        deviceKey: ((ProbeRequest, Int64, Int) -> UInt64)? = nil, body: (WindowedSample) -> Void
     ) async throws -> [CaptureError] {
         let source: any FrameSource = files.count == 1
             ? try PcapFileSource(path: files[0].path, sensor: SensorID(files[0].sensor))
@@ -95,7 +97,8 @@ enum CaptureInput {
             for o in batch {
                 guard case .probeRequest(let p) = o.event, let rssi = p.radio.plausibleSignalDBm else { continue }
                 guard keep(p.source, o.timestampNanoseconds) else { continue }
-                for w in windows.add(device: key(p.source), sensor: map[o.sensor], timeNanoseconds: o.timestampNanoseconds, rssi: Float(rssi)) {
+                let device = deviceKey?(p, o.timestampNanoseconds, map[o.sensor]) ?? key(p.source)
+                for w in windows.add(device: device, sensor: map[o.sensor], timeNanoseconds: o.timestampNanoseconds, rssi: Float(rssi)) {
                     body(w)
                 }
             }
@@ -244,6 +247,9 @@ struct LocateCommand: AsyncParsableCommand {
     @Option(name: .customLong("device-map"), help: ArgumentHelp("Group MACs into devices with a CSV holding mac and device columns (e.g. the simulator's truth-macs.csv): a stand-in for pseudo-device grouping, to measure visits with perfect grouping.", valueName: "file"))
     var deviceMap: String?
 
+    @Flag(name: .customLong("pseudo-devices"), help: "Group randomized MACs into pseudo-devices (IE fingerprint, sequence numbers, timing) and name devices by keyed id, as the daemon does.")
+    var pseudoDevices = false
+
     @Option(help: "Output format: json (JSON lines) or csv.")
     var format: Format = .json
 
@@ -253,6 +259,7 @@ struct LocateCommand: AsyncParsableCommand {
         guard interval >= 1 else { throw ValidationError("--interval must be at least 1 second") }
         guard enterWindows >= 1 else { throw ValidationError("--enter-windows must be at least 1") }
         guard minDwell >= 0, exitTimeout > 0, silenceTimeout > 0 else { throw ValidationError("--min-dwell, --exit-timeout and --silence-timeout must be positive") }
+        if pseudoDevices && deviceMap != nil { throw ValidationError("give --pseudo-devices or --device-map, not both") }
     }
 
     func run() async throws {
@@ -283,8 +290,12 @@ struct LocateCommand: AsyncParsableCommand {
             }
         }
         let groupBit: UInt64 = 1 << 63
+        var identifier = DeviceIdentifier(key: .random())
+        var grouper = PseudoDeviceGrouper()
+        let pseudo = pseudoDevices
         let name = { (key: UInt64) -> String in
-            key & groupBit != 0 ? deviceNames[Int(key & ~groupBit)] : MACAddress(rawValue: key).description
+            if pseudo { return "pd-" + String(key, radix: 16) }
+            return key & groupBit != 0 ? deviceNames[Int(key & ~groupBit)] : MACAddress(rawValue: key).description
         }
         let zoneInfo = Dictionary(v.zones.map { ($0.id, $0) }, uniquingKeysWith: { a, _ in a })
         var filterOptions = VenueGraphFilter.Options()
@@ -316,7 +327,12 @@ struct LocateCommand: AsyncParsableCommand {
         let errors = try await CaptureInput.windows(
             files: files, positions: positions, sensorCount: loaded.features.sensorCount,
             options: WindowOptions(lengthSeconds: window, stepSeconds: step), keep: { _, _ in true },
-            key: { mac in grouped[mac].map { $0 | groupBit } ?? mac.rawValue }
+            key: { mac in grouped[mac].map { $0 | groupBit } ?? mac.rawValue },
+            deviceKey: pseudoDevices ? { p, t, sensor in
+                // An opted-out MAC cannot occur: the throwaway key has an empty opt-out list.
+                let id = identifier.deviceID(p.source, unixNanoseconds: t) ?? 0
+                return grouper.assign(GroupingInput(probe: p, deviceID: id, timeNanoseconds: t, sensor: sensor))
+            } : nil
         ) { w in
             var (best, confidence) = probabilities.withUnsafeMutableBufferPointer { loaded.predict(w.sample, probabilities: $0) }
             if filter != nil { (best, confidence) = filter!.update(device: w.device, timeNanoseconds: w.endNanoseconds, probabilities: probabilities) }
