@@ -7,10 +7,15 @@
 #
 # Options:
 #   --binary PATH        install this mallgate binary instead of building one
-#   --config FILE        the agent's configuration (installed only if /etc/mallgate/mallgate.toml
-#                        does not exist yet: a technician's edits are never overwritten)
+#   --kind KIND          the gateway kind whose example configuration to install:
+#                        raspberry-pi, x86-mini-pc or tzsp-only (firmware-configs/KIND/)
+#   --config FILE        the agent's configuration instead (either is installed only if
+#                        /etc/mallgate/mallgate.toml does not exist yet: a technician's edits
+#                        are never overwritten)
 #   --venue FILE         the venue layout (same rule, /etc/mallgate/venue.json)
-#   --model FILE         a trained model (same rule, /etc/mallgate/model.mgm)
+#   --model FILE         a trained model (same rule, /var/lib/mallgate/model.mgm); without one,
+#                        a model synthesized from the venue's layout is trained there, so the
+#                        gateway localizes before the on-site calibration
 #   --channel-control    the agent sets monitor mode / hops channels itself: grant CAP_NET_ADMIN
 #   --allow-upstream H   allow the service to reach collector host H (resolved now) beyond the
 #                        private ranges the unit allows; repeatable
@@ -25,6 +30,7 @@ set -euo pipefail
 ROOT=/
 BINARY=""
 CONFIG=""
+KIND=""
 VENUE=""
 MODEL=""
 CHANNEL_CONTROL=0
@@ -41,6 +47,7 @@ while [ $# -gt 0 ]; do
     case "$1" in
         --binary) BINARY=${2:?--binary needs a path}; shift 2 ;;
         --config) CONFIG=${2:?--config needs a file}; shift 2 ;;
+        --kind) KIND=${2:?--kind needs raspberry-pi, x86-mini-pc or tzsp-only}; shift 2 ;;
         --venue) VENUE=${2:?--venue needs a file}; shift 2 ;;
         --model) MODEL=${2:?--model needs a file}; shift 2 ;;
         --channel-control) CHANNEL_CONTROL=1; shift ;;
@@ -164,15 +171,35 @@ fi
 # 5. Configuration, venue, model: root-owned, readable by the service's group only.
 mkdir -p "$R/etc/mallgate"
 chmod 0750 "$R/etc/mallgate"
-[ -n "$CONFIG" ] || CONFIG=$HERE/firmware-configs/mallgate.toml
+if [ -z "$CONFIG" ] && [ ! -e "$R/etc/mallgate/mallgate.toml" ]; then
+    [ -n "$KIND" ] || die "say which gateway this is: --kind raspberry-pi, x86-mini-pc or tzsp-only (or --config FILE)"
+    CONFIG=$HERE/firmware-configs/$KIND/mallgate.toml
+fi
 [ -n "$VENUE" ] || VENUE=$HERE/firmware-configs/venues/demo-mall.json
-[ -f "$CONFIG" ] || die "$CONFIG: no such configuration file"
-put_once 0640 "$CONFIG" "$R/etc/mallgate/mallgate.toml"
+if [ -n "$CONFIG" ]; then
+    [ -f "$CONFIG" ] || die "$CONFIG: no such configuration file"
+    put_once 0640 "$CONFIG" "$R/etc/mallgate/mallgate.toml"
+fi
 put_once 0640 "$VENUE" "$R/etc/mallgate/venue.json"
-[ -z "$MODEL" ] || put_once 0640 "$MODEL" "$R/etc/mallgate/model.mgm"
 gid=$(awk -F: '$1 == "mallgate" {print $3}' "$R/etc/group" || true)
-[ -n "$gid" ] || die "the mallgate group was not created"
+uid=$(awk -F: '$1 == "mallgate" {print $3}' "$R/etc/passwd" || true)
+[ -n "$gid" ] && [ -n "$uid" ] || die "the mallgate user and group were not created"
 chgrp -R "$gid" "$R/etc/mallgate"
+
+# 5b. The model, in the state directory (the agent installs calibrated models there later).
+STATE=$R/var/lib/mallgate
+if [ ! -d "$STATE" ]; then mkdir -p "$STATE"; chmod 0700 "$STATE"; chown "$uid:$gid" "$STATE"; fi
+if [ ! -e "$STATE/model.mgm" ]; then
+    if [ -n "$MODEL" ]; then
+        put 0640 "$MODEL" "$STATE/model.mgm"
+    else
+        say "training a layout-only model for $(basename "$VENUE") (calibrate on site later)"
+        "$R/usr/bin/mallgate" train --venue "$R/etc/mallgate/venue.json" --from-layout --folds 0 --models mlp \
+            --quiet --output "$STATE/model.mgm" >/dev/null || die "training the layout model failed"
+        chmod 0640 "$STATE/model.mgm"
+    fi
+    chown "$uid:$gid" "$STATE/model.mgm"
+fi
 
 # 6. Enable and start.
 if [ "$ONLINE" = 1 ]; then

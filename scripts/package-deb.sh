@@ -42,7 +42,16 @@ install -D -m 0755 "$BINARY" "$P/usr/bin/mallgate"
 install -D -m 0644 "$HERE/systemd/mallgate.service" "$P/usr/lib/systemd/system/mallgate.service"
 install -D -m 0644 "$HERE/systemd/mallgate.service.d/channel-control.conf" "$P/usr/share/mallgate/systemd/channel-control.conf"
 install -D -m 0644 "$HERE/systemd/sysusers.d/mallgate.conf" "$P/usr/lib/sysusers.d/mallgate.conf"
-install -D -m 0640 "$HERE/firmware-configs/mallgate.toml" "$P/etc/mallgate/mallgate.toml"
+# The conffile starts as the x86 mini-PC example; the other kinds' examples sit beside it.
+install -D -m 0640 "$HERE/firmware-configs/x86-mini-pc/mallgate.toml" "$P/etc/mallgate/mallgate.toml"
+for kind in raspberry-pi x86-mini-pc tzsp-only; do
+    for f in "$HERE/firmware-configs/$kind"/*; do
+        install -D -m 0644 "$f" "$P/usr/share/mallgate/firmware-configs/$kind/$(basename "$f")"
+    done
+done
+for f in "$HERE"/firmware-configs/common/*; do
+    install -D -m 0644 "$f" "$P/usr/share/mallgate/firmware-configs/common/$(basename "$f")"
+done
 for v in "$HERE"/firmware-configs/venues/*.json; do
     install -D -m 0644 "$v" "$P/usr/share/mallgate/venues/$(basename "$v")"
 done
@@ -89,6 +98,16 @@ if [ "$1" = configure ]; then
         chmod 0640 "$DPKG_ROOT/etc/mallgate/venue.json"
         chgrp "$gid" "$DPKG_ROOT/etc/mallgate/venue.json"
     fi
+    # A model synthesized from the venue's layout, so the agent localizes before calibration.
+    state="$DPKG_ROOT/var/lib/mallgate"
+    uid=$(awk -F: '$1 == "mallgate" {print $3}' "$DPKG_ROOT/etc/passwd")
+    if [ ! -d "$state" ]; then mkdir -p "$state"; chmod 0700 "$state"; chown "$uid:$gid" "$state"; fi
+    if [ ! -e "$state/model.mgm" ]; then
+        "$DPKG_ROOT/usr/bin/mallgate" train --venue "$DPKG_ROOT/etc/mallgate/venue.json" --from-layout \
+            --folds 0 --models mlp --quiet --output "$state/model.mgm" >/dev/null 2>&1 \
+            && chown "$uid:$gid" "$state/model.mgm" && chmod 0640 "$state/model.mgm" \
+            || echo "mallgate: could not train a layout model; run mallgate train --from-layout" >&2
+    fi
     if [ -z "$DPKG_ROOT" ] && [ -d /run/systemd/system ]; then
         systemctl daemon-reload
         systemctl enable mallgate.service >/dev/null 2>&1 || true
@@ -118,7 +137,7 @@ cat > "$P/DEBIAN/postrm" <<'EOF'
 set -e
 # Collected data stays on remove; only purge deletes it.
 if [ "$1" = purge ]; then
-    rm -rf "$DPKG_ROOT/var/lib/mallgate" "$DPKG_ROOT/etc/mallgate/venue.json" "$DPKG_ROOT/etc/mallgate/model.mgm"
+    rm -rf "$DPKG_ROOT/var/lib/mallgate" "$DPKG_ROOT/etc/mallgate/venue.json"
     rmdir "$DPKG_ROOT/etc/mallgate" 2>/dev/null || true
 fi
 if [ -z "$DPKG_ROOT" ] && [ -d /run/systemd/system ]; then systemctl daemon-reload || true; fi

@@ -73,14 +73,15 @@ struct DeploymentTests {
           .enabled(if: hasSysusers, "systemd-sysusers is not installed (apt install systemd)"))
     func installerIsIdempotent() throws {
         let root = try scratch("install") + "/root"
-        let install = "\(sh(packageRoot + "/scripts/install.sh")) --root \(sh(root)) --binary \(sh(mallgateBinary)) --no-apt --channel-control"
+        let install = "\(sh(packageRoot + "/scripts/install.sh")) --root \(sh(root)) --binary \(sh(mallgateBinary)) --no-apt --kind x86-mini-pc --channel-control"
         let first = shell(install, mergeStderr: true)
         try #require(first.status == 0, "install.sh failed: \(first.output)")
         let before = treeListing(root)
         // The pieces a running gateway needs, with the modes the unit relies on.
         for (path, mode) in [("usr/bin/mallgate", "755"), ("usr/lib/systemd/system/mallgate.service", "644"),
                              ("etc/mallgate/mallgate.toml", "640"), ("etc/mallgate/venue.json", "640"),
-                             ("etc/systemd/system/mallgate.service.d/channel-control.conf", "644")] {
+                             ("etc/systemd/system/mallgate.service.d/channel-control.conf", "644"),
+                             ("var/lib/mallgate/model.mgm", "640")] {
             #expect(before.contains("f ./\(path) \(mode) "), "\(path) missing or not mode \(mode)")
         }
         #expect(before.contains("l ./etc/systemd/system/multi-user.target.wants/mallgate.service"), "service not enabled")
@@ -106,6 +107,28 @@ struct DeploymentTests {
         #expect(purge.status == 0, "\(purge.output)")
         #expect(access(root + "/etc/mallgate", F_OK) != 0)
         #expect(access(state, F_OK) != 0)
+    }
+
+    /// The example configuration of every gateway kind passes the agent's own start-up check
+    /// (`ExecStartPre=`) against the bundled venue and a model trained from its layout.
+    @Test("every firmware config passes mallgate config check", arguments: ["raspberry-pi", "x86-mini-pc", "tzsp-only"])
+    func firmwareConfigChecks(kind: String) throws {
+        let dir = try scratch("config-\(kind)")
+        let venue = packageRoot + "/firmware-configs/venues/demo-mall.json"
+        let train = shell("\(sh(mallgateBinary)) train --venue \(sh(venue)) --from-layout --layout-samples 20 --folds 0 --models mlp --quiet --output \(sh(dir + "/model.mgm"))", mergeStderr: true)
+        try #require(train.status == 0, "train: \(train.output)")
+        #expect(shell("cp \(sh(venue)) \(sh(dir + "/venue.json"))").status == 0)
+        // The installed paths, moved into the scratch directory.
+        let text = try #require(readText(packageRoot + "/firmware-configs/\(kind)/mallgate.toml"))
+        let local = text.replacingAll("\"/var/lib/mallgate/model.mgm\"", with: "\"model.mgm\"")
+            .replacingAll("state_directory = \"/var/lib/mallgate\"", with: "state_directory = \"state\"")
+        #expect(local != text, "the example no longer names /var/lib/mallgate: update this test")
+        let file = try #require(fopen(dir + "/mallgate.toml", "w"))
+        fputs(local, file)
+        fclose(file)
+        let check = shell("\(sh(mallgateBinary)) config check \(sh(dir + "/mallgate.toml"))", mergeStderr: true)
+        #expect(check.status == 0, "\(kind): \(check.output)")
+        #expect(check.output.contains("OK: venue demo-mall"), "\(check.output)")
     }
 
     @Test("install.sh refuses an unknown option and a missing binary with a clear message")
@@ -147,6 +170,7 @@ struct DeploymentTests {
         #expect(shell("\(dpkg) -s mallgate | grep '^Status:'").output == "Status: install ok installed\n")
         #expect(try #require(readText(root + "/etc/passwd")).contains("mallgate:x:"))
         #expect(access(root + "/etc/mallgate/venue.json", F_OK) == 0)
+        #expect(access(root + "/var/lib/mallgate/model.mgm", F_OK) == 0, "no layout model trained by postinst")
         // Enabled: the symlink points at the unit inside the root (absolute, as on a real box).
         #expect(linkTarget(root + "/etc/systemd/system/multi-user.target.wants/mallgate.service") == "/usr/lib/systemd/system/mallgate.service")
         // The installed binary is the one packaged (stripped, so compare by running it).
