@@ -1,15 +1,18 @@
 #!/usr/bin/env bash
 # MallGate demo, end to end on a fresh Debian/Ubuntu machine with Swift on the PATH.
 #
-#   scripts/demo.sh            simulate the bundled demo venue (2 floors, 30 stores, 34
-#                              sensors) and decode what its sensors heard
+#   scripts/demo.sh            the main job on the bundled demo venue (2 floors, 30 stores,
+#                              34 sensors): simulate a crowd, localize, count visits, buffer
+#                              everything in SQLite, print a per-store report
 #   scripts/demo.sh wlan1      listen to a real monitor-mode radio for 60 s instead
 #                              (needs root or CAP_NET_RAW + CAP_NET_ADMIN)
 #
-# Installs the system packages it needs, builds the release binary, simulates ten minutes
-# of firmware-configs/venues/demo-mall.json (one pcap per sensor plus ground truth), then
-# decodes what the sensors heard: every probe request with its sensor, RSSI, channel and
-# IE fingerprint, and a per-sensor summary.
+# Steps: install the system packages, build the release binary, train a model from the
+# venue's layout (what a fresh gateway does before its calibration walk), simulate 20 minutes
+# of firmware-configs/venues/demo-mall.json (one pcap per sensor, plus ground truth), replay
+# the captures through the gateway's whole pipeline (`mallgate replay`: decode → keyed device
+# ids → windows → model → venue-graph smoothing → visits → SQLite buffer) and print visitors,
+# passers-by and median dwell per store next to the simulation's truth.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -24,23 +27,56 @@ if [ $# -ge 1 ]; then
     exec "$bin" parse "iface:$1" --hop 1,6,11 --dwell-ms 250 --duration 60 --format table
 fi
 
-demo=.demo
-venue=firmware-configs/venues/demo-mall.json
+demo=$PWD/.demo
+venue=$PWD/firmware-configs/venues/demo-mall.json
+rm -rf "$demo"
+mkdir -p "$demo/plans" "$demo/captures"
 echo "== the demo venue: $venue" >&2
-mkdir -p "$demo/plans"
 "$bin" venue show "$venue" --svg-dir "$demo/plans" >&2
-echo "== simulating 10 minutes of it: 150 visitors, 34 sensors (mallgate simulate)" >&2
-rm -f "$demo"/*.pcap
-"$bin" simulate --venue "$venue" --out "$demo" --duration 10m --visitors 150 --no-calibration-walk --seed 1 >/dev/null
-captures=("$demo"/*.pcap)
 
-echo "== the first 30 probe requests the sensors heard, in time order (mallgate parse)" >&2
-"$bin" parse "${captures[@]}" --format table --count 30 2>/dev/null
+echo "== a model from the layout alone (mallgate train --from-layout)" >&2
+"$bin" train --venue "$venue" --from-layout --folds 0 --models mlp --quiet --output "$demo/model.mgm" >&2
+
+echo "== simulating 20 minutes: 200 visitors with phones that randomize their MACs (mallgate simulate)" >&2
+"$bin" simulate --venue "$venue" --out "$demo/captures" --duration 20m --visitors 200 --no-calibration-walk --seed 7 >/dev/null
+mkdir -p "$demo/truth"
+mv "$demo"/captures/*.csv "$demo"/captures/*.json "$demo/truth/" 2>/dev/null || true
+
+cat > "$demo/gateway.toml" <<EOF
+# Written by scripts/demo.sh: the gateway's configuration for replaying the simulated captures.
+venue = "$venue"
+model = "$demo/model.mgm"
+state_directory = "$demo/state"
+
+[[sources]]
+kind = "directory"
+path = "$demo/captures"
+
+[privacy]
+rotation = "never"
+
+[metrics]
+enabled = false
+EOF
+
+echo "== the gateway's pipeline over the captures, into SQLite (mallgate replay)" >&2
+"$bin" replay --config "$demo/gateway.toml"
 echo >&2
-echo "== the same as JSON lines (what 'mallgate parse' prints by default), first 2" >&2
-"$bin" parse "${captures[@]}" --count 2 2>/dev/null
+if command -v python3 >/dev/null && [ -f "$demo/truth/truth-visits.csv" ]; then
+    echo "== the simulation's truth, for comparison: visits of 30 s or more per store" >&2
+    python3 - "$demo/truth/truth-visits.csv" <<'PY'
+import csv, sys, statistics
+from datetime import datetime
+def t(s): return datetime.fromisoformat(s.replace("Z", "+00:00")).timestamp()
+by = {}
+for r in csv.DictReader(open(sys.argv[1])):
+    dwell = t(r["exit"]) - t(r["enter"])
+    if r["probing"] == "1" and dwell >= 30:   # phones that probe, stays the gateway should count
+        by.setdefault(r["store"], []).append(dwell)
+print(f"{'store':<14} {'visits':>6} {'median dwell':>13}")
+for s in sorted(by):
+    print(f"{s:<14} {len(by[s]):>6} {statistics.median(by[s]):>12.0f}s")
+PY
+fi
 echo >&2
-echo "== everything, summarised per sensor" >&2
-"$bin" parse "${captures[@]}" --format none
-echo >&2
-echo "Floor plans: $demo/plans/*.svg   Captures and ground truth: $demo/" >&2
+echo "Database: $demo/state/buffer.sqlite   Floor plans: $demo/plans/*.svg   Truth: $demo/truth/" >&2
