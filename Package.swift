@@ -20,6 +20,10 @@ let package = Package(
         .library(name: "MallGateVenue", targets: ["MallGateVenue"]),
         .library(name: "MallGateSimulator", targets: ["MallGateSimulator"]),
         .library(name: "MallGateLocalize", targets: ["MallGateLocalize"]),
+        .executable(name: "mallgate-collector", targets: ["mallgate-collector"]),
+        .library(name: "MallGateWire", targets: ["MallGateWire"]),
+        .library(name: "MallGateSync", targets: ["MallGateSync"]),
+        .library(name: "MallGateCollector", targets: ["MallGateCollector"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -27,6 +31,18 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-numerics", from: "1.1.1"),
         // Foundation-free build: the gateway binary stays small.
         .package(url: "https://github.com/swiftlang/swift-subprocess", from: "1.0.2", traits: []),
+        // Sync: the wire format (generated code committed; no build plugin), SHA-256 content hashes,
+        // the gateway's HTTP client with TLS options, the collector's server, SQL stores and metrics.
+        .package(url: "https://github.com/apple/swift-protobuf", from: "1.39.0"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.37.6"),
+        .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
+        .package(url: "https://github.com/vapor/postgres-nio", from: "1.33.2"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
     ],
     targets: [
         // libpcap, from the system (Debian: libpcap-dev).
@@ -81,6 +97,57 @@ let package = Package(
             swiftSettings: strict
         ),
 
+        // The sync wire format: protobuf messages (generated once by scripts/gen-proto.sh, committed),
+        // gzip framing and SHA-256 content hashes. Shared by the gateway's uploader and the collector.
+        .target(
+            name: "MallGateWire",
+            dependencies: [
+                "CZlib",
+                .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
+            exclude: ["mallgate_sync.proto"],
+            swiftSettings: strict
+        ),
+
+        // Stage 7 — sync: drains the outbox to the collector (retry, backoff, parking). I/O edge.
+        .target(
+            name: "MallGateSync",
+            dependencies: [
+                "MallGateWire",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict
+        ),
+
+        // The central collector: receives batches, authenticates gateways, deduplicates, stores
+        // (SQLite by default, PostgreSQL for several collectors) and serves reports and metrics.
+        .target(
+            name: "MallGateCollector",
+            dependencies: [
+                "MallGateWire",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict
+        ),
+        .executableTarget(
+            name: "mallgate-collector",
+            dependencies: [
+                "MallGateCollector",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict
+        ),
+
         // Helpers shared by test targets that run the binary and read files (not a test suite itself).
         .target(name: "MallGateTestSupport", path: "Tests/MallGateTestSupport", swiftSettings: strict),
         .testTarget(
@@ -93,6 +160,18 @@ let package = Package(
         .testTarget(
             name: "MallGateCaptureTests",
             dependencies: ["MallGateCapture", "MallGateDecode"],
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "MallGateSyncTests",
+            dependencies: [
+                "MallGateWire",
+                "MallGateSync",
+                "MallGateCollector",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ],
             swiftSettings: strict
         ),
         .testTarget(
