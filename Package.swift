@@ -168,6 +168,7 @@ let package = Package(
                 "MallGateWire",
                 "MallGateSync",
                 "MallGateCollector",
+                "MallGateTestSupport",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
