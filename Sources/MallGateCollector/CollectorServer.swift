@@ -67,6 +67,18 @@ public struct CollectorServer: Sendable {
             logger: logger)
     }
 
+    /// Runs the server until the surrounding task is cancelled (no signal handling: for tests
+    /// and embedding; the CLI uses `makeApplication().runService()`).
+    /// - Parameter onListening: called with the bound port once the server accepts connections.
+    public func run(
+        logger: Logger = Logger(label: "mallgate.collector"),
+        onListening: @escaping @Sendable (Int) async -> Void = { _ in }
+    ) async throws {
+        try await makeApplication(logger: logger) { channel in
+            await onListening(channel.localAddress?.port ?? 0)
+        }.run()
+    }
+
     // MARK: - POST /v1/batches
 
     func receive(_ request: Request, context: BasicRequestContext) async throws -> Response {

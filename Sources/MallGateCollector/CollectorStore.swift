@@ -82,6 +82,25 @@ public struct StoreReportRow: Sendable, Equatable {
     }
 }
 
+/// A position row as the collector stored it.
+public struct StoredPosition: Sendable, Hashable {
+    public var gateway: String
+    public var sequence: UInt64
+    public var device: UInt64
+    public var timeMs: Int64
+    public var zone: String
+    public var confidence: UInt8
+
+    public init(gateway: String, sequence: UInt64, device: UInt64, timeMs: Int64, zone: String, confidence: UInt8) {
+        self.gateway = gateway
+        self.sequence = sequence
+        self.device = device
+        self.timeMs = timeMs
+        self.zone = zone
+        self.confidence = confidence
+    }
+}
+
 /// A sequence range a gateway skipped (pruned or parked on its side), as recorded at ingest.
 public struct SequenceGap: Sendable, Equatable {
     public var gateway: String
@@ -117,6 +136,8 @@ public protocol CollectorStore: Sendable {
     /// Per-store footfall, passers-by and dwell, summed into buckets of `bucketSeconds`.
     func storeReport(venueID: String, fromMs: Int64, toMs: Int64, bucketSeconds: Int64) async throws -> [StoreReportRow]
     func tableCounts() async throws -> TableCounts
+    /// Every stored position of a venue, ordered by (gateway, device, time): for exports and checks.
+    func positions(venueID: String) async throws -> [StoredPosition]
     /// Closes connections (PostgreSQL); a no-op for SQLite.
     func close() async
 }

@@ -215,6 +215,18 @@ public final class PostgresCollectorStore: CollectorStore {
         return counts
     }
 
+    public func positions(venueID: String) async throws -> [StoredPosition] {
+        var result: [StoredPosition] = []
+        let rows = try await client.query(
+            "SELECT gateway, sequence, device, time_ms, zone, confidence FROM positions WHERE venue_id = \(venueID) ORDER BY gateway, device, time_ms",
+            logger: logger)
+        for try await (gateway, sequence, device, time, zone, confidence) in rows.decode((String, Int64, Int64, Int64, String, Int16).self) {
+            result.append(StoredPosition(
+                gateway: gateway, sequence: UInt64(sequence), device: UInt64(bitPattern: device), timeMs: time, zone: zone, confidence: UInt8(confidence)))
+        }
+        return result
+    }
+
     // MARK: - Inside the ingest transaction
 
     private static func recordGaps(_ connection: PostgresConnection, _ batch: VerifiedBatch, logger: Logger) async throws -> ClosedRange<UInt64>? {

@@ -121,6 +121,19 @@ public final class SQLiteCollectorStore: CollectorStore {
         }
     }
 
+    public func positions(venueID: String) async throws -> [StoredPosition] {
+        try await pool.read { db in
+            try Row.fetchAll(
+                db, sql: "SELECT gateway, sequence, device, time_ms, zone, confidence FROM positions WHERE venue_id = ? ORDER BY gateway, device, time_ms",
+                arguments: [venueID]
+            ).map { row in
+                StoredPosition(
+                    gateway: row[0], sequence: UInt64(row[1] as Int64), device: UInt64(bitPattern: row[2] as Int64), timeMs: row[3],
+                    zone: row[4], confidence: UInt8(row[5] as Int))
+            }
+        }
+    }
+
     public func close() async {}
 
     // MARK: - Inside the ingest transaction

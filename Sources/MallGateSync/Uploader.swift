@@ -202,6 +202,7 @@ public actor Uploader {
         request.headers.add(name: "Content-Type", value: "application/x-protobuf")
         request.headers.add(name: "Content-Encoding", value: "gzip")
         request.headers.add(name: "X-MallGate-Sequence", value: String(batch.sequence))
+        if !configuration.keepAlive { request.headers.add(name: "Connection", value: "close") }
         request.body = .bytes(ByteBuffer(bytes: body))
         do {
             let response = try await client.execute(request, timeout: Self.timeAmount(configuration.requestTimeout), logger: logger)

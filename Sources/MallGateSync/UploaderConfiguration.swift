@@ -26,6 +26,9 @@ public struct UploaderConfiguration: Sendable, Equatable {
     /// How long to wait when the outbox is empty before looking again.
     public var idlePollInterval: Duration = .seconds(5)
     public var tls: TLSOptions = TLSOptions()
+    /// Reuse connections between batches. False sends `Connection: close` with every batch (for
+    /// middleboxes that mishandle reuse; the fault tests use it to get one connection per attempt).
+    public var keepAlive: Bool = true
 
     public init(url: String, token: String, gatewayID: String) {
         self.url = url
