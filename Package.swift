@@ -148,6 +148,14 @@ let package = Package(
             swiftSettings: strict
         ),
 
+        // scripts/bench/sync.sh's measuring tool: wire bytes per row, collector ingest and drain rates.
+        .executableTarget(
+            name: "mallgate-sync-bench",
+            dependencies: ["MallGateWire", "MallGateSync", "MallGateCollector"],
+            path: "scripts/bench/sync-bench",
+            swiftSettings: strict
+        ),
+
         // Helpers shared by test targets that run the binary and read files (not a test suite itself).
         .target(name: "MallGateTestSupport", path: "Tests/MallGateTestSupport", swiftSettings: strict),
         .testTarget(
