@@ -7,9 +7,10 @@
 #   tshark, tcpdump  reference peers for the conformance tests and benchmarks
 #   iw, iproute2     channel control; network namespaces in the live-path tests
 #   python3          capture generators used by the demo and the benchmarks
+#   protobuf-compiler protoc: the sync tests cross-check the wire format with it; scripts/gen-proto.sh
 set -euo pipefail
 
-packages=(libpcap-dev zlib1g-dev libsqlite3-dev tshark tcpdump iw iproute2 python3)
+packages=(libpcap-dev zlib1g-dev libsqlite3-dev tshark tcpdump iw iproute2 python3 protobuf-compiler)
 missing=()
 for p in "${packages[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

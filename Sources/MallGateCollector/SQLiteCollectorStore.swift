@@ -28,7 +28,8 @@ public final class SQLiteCollectorStore: CollectorStore {
         for migration in CollectorSchema.sqlite {
             migrator.registerMigration(migration.name) { db in try db.execute(sql: migration.sql) }
         }
-        try await pool.write { db in try migrator.migrate(db) }
+        // Synchronous, once at start: GRDB's migrator takes the writer itself.
+        try migrator.migrate(pool)
     }
 
     public func addGateway(_ gateway: GatewayRecord) async throws {

@@ -44,13 +44,14 @@ public enum Gzip {
         var output = [UInt8](repeating: 0, count: min(max(bytes.count * 4, 4096), limit + 1))
         var input = bytes
         var status: Int32 = Z_OK
-        try input.withUnsafeMutableBytes { (inBytes) throws(WireError) in
+        var failure: WireError?
+        input.withUnsafeMutableBytes { inBytes in
             stream.next_in = inBytes.baseAddress?.assumingMemoryBound(to: Bytef.self)
             stream.avail_in = uInt(inBytes.count)
             while true {
                 let produced = Int(stream.total_out)
                 if produced == output.count {
-                    guard output.count <= limit else { break }
+                    guard output.count <= limit else { return }
                     // Grow geometrically, one byte past the limit so overflow is detectable.
                     output.append(contentsOf: repeatElement(0, count: min(output.count, limit + 1 - output.count)))
                 }
@@ -59,16 +60,19 @@ public enum Gzip {
                     stream.avail_out = uInt(outBytes.count - produced)
                     return inflate(&stream, Z_NO_FLUSH)
                 }
-                if status == Z_STREAM_END { break }
+                if status == Z_STREAM_END { return }
                 if status == Z_BUF_ERROR && stream.avail_in == 0 {
-                    throw WireError(.compression("gzip data ends early (truncated body)"))
+                    failure = WireError(.compression("gzip data ends early (truncated body)"))
+                    return
                 }
                 guard status == Z_OK || status == Z_BUF_ERROR else {
                     let reason = stream.msg.map { String(cString: $0) } ?? "zlib status \(status)"
-                    throw WireError(.compression("not valid gzip data (\(reason))"))
+                    failure = WireError(.compression("not valid gzip data (\(reason))"))
+                    return
                 }
             }
         }
+        if let failure { throw failure }
         let produced = Int(stream.total_out)
         guard produced <= limit else {
             throw WireError(.tooLarge("gzip body inflates to more than \(limit) bytes"))

@@ -1,5 +1,6 @@
 // The envelope around a batch's payload, and the HTTP body that carries it.
 public import Crypto
+internal import FoundationEssentials
 internal import SwiftProtobuf
 
 /// One upload batch as it travels: who sent it, where it sits in the gateway's stream, the
@@ -56,8 +57,8 @@ public struct WireBatch: Sendable, Equatable {
         envelope.venueID = venueID
         envelope.sequence = sequence
         envelope.createdUnixMs = createdUnixMs
-        envelope.contentSha256 = contentSHA256
-        envelope.payload = payload
+        envelope.contentSha256 = Data(contentSHA256)
+        envelope.payload = Data(payload)
         // Plain fields only: serializing cannot fail.
         return try! envelope.serializedBytes()
     }
