@@ -4,7 +4,7 @@ enum Environment {
     static func value(_ name: String) -> String? { getenv(name).map { String(cString: $0) } }
 }
 
-enum Clock {
+enum WallClock {
     /// Wall-clock Unix milliseconds.
     static func unixMs() -> Int64 {
         var now = timespec()

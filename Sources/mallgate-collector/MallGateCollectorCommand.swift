@@ -25,7 +25,12 @@ struct StorageOptions: ParsableArguments {
 
     func openStore() async throws -> any CollectorStore {
         let url = postgresURL ?? Environment.value("MALLGATE_COLLECTOR_POSTGRES_URL")
-        let store: any CollectorStore = if let url { try PostgresCollectorStore(url: url) } else { try SQLiteCollectorStore(path: database) }
+        let store: any CollectorStore
+        if let url {
+            store = try PostgresCollectorStore(url: url)
+        } else {
+            store = try SQLiteCollectorStore(path: database)
+        }
         do {
             try await store.migrate()
         } catch {
@@ -66,7 +71,7 @@ struct Serve: AsyncParsableCommand {
             configuration.readToken = token
         }
         let store = try await storage.openStore()
-        let server = CollectorServer(store: store, configuration: configuration, nowUnixMs: Clock.unixMs)
+        let server = CollectorServer(store: store, configuration: configuration, nowUnixMs: { WallClock.unixMs() })
         let logger = Logger(label: "mallgate.collector")
         try await server.makeApplication(logger: logger).runService()
         await store.close()
@@ -88,7 +93,7 @@ struct Gateway: AsyncParsableCommand {
             let store = try await storage.openStore()
             let token = GatewayToken.generate()
             do {
-                try await store.addGateway(GatewayRecord(name: name, venueID: venue, tokenSHA256: GatewayToken.hash(token), createdUnixMs: Clock.unixMs()))
+                try await store.addGateway(GatewayRecord(name: name, venueID: venue, tokenSHA256: GatewayToken.hash(token), createdUnixMs: WallClock.unixMs()))
             } catch {
                 await store.close()
                 throw error
@@ -105,7 +110,7 @@ struct Gateway: AsyncParsableCommand {
 
         func run() async throws {
             let store = try await storage.openStore()
-            let revoked = try await store.revokeGateway(name: name, atUnixMs: Clock.unixMs())
+            let revoked = try await store.revokeGateway(name: name, atUnixMs: WallClock.unixMs())
             await store.close()
             guard revoked else { throw ValidationError("no active gateway named \(name) (see `mallgate-collector gateway list`)") }
             print("revoked \(name)")
