@@ -5,6 +5,8 @@ public import Hummingbird
 public import Logging
 import MallGateWire
 import NIOCore
+import HTTPTypes
+import Prometheus
 
 /// Limits and options of the HTTP server.
 public struct CollectorConfiguration: Sendable {

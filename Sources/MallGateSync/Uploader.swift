@@ -5,6 +5,7 @@ public import AsyncHTTPClient
 public import Logging
 public import MallGateWire
 import NIOCore
+import NIOHTTP1
 import NIOSSL
 
 /// What the uploader has done so far, for `mallgate status` and metrics.

@@ -1,5 +1,5 @@
 // The envelope around a batch's payload, and the HTTP body that carries it.
-public import Crypto
+internal import Crypto
 internal import FoundationEssentials
 internal import SwiftProtobuf
 

@@ -2,6 +2,7 @@ import AsyncHTTPClient
 import MallGateCollector
 import MallGateWire
 import NIOCore
+import NIOHTTP1
 import Testing
 
 /// Bad input to the collector: each request gets the right status and changes nothing it
