@@ -148,8 +148,13 @@ private final class FrontHandler: ChannelInboundHandler {
             }
         case .reset:
             // SO_LINGER with a zero timeout makes close() send RST instead of FIN.
-            _ = try? context.channel.syncOptions?.setOption(.socketOption(.so_linger), value: linger(l_onoff: 1, l_linger: 0))
-            context.close(promise: nil)
+            guard let socket = context.channel as? any SocketOptionProvider else {
+                context.close(promise: nil)
+                return
+            }
+            socket.setSoLinger(linger(l_onoff: 1, l_linger: 0)).assumeIsolated().whenComplete { _ in
+                context.close(promise: nil)
+            }
         }
     }
 

@@ -1,4 +1,5 @@
 import MallGateTestSupport
+import SwiftProtobuf
 @testable import MallGateWire
 import Testing
 
