@@ -69,6 +69,11 @@ public struct CollectorServer: Sendable {
             logger: logger)
     }
 
+    /// Runs the server until SIGTERM or SIGINT, then shuts down gracefully (the CLI's `serve`).
+    public func runUntilSignalled(logger: Logger = Logger(label: "mallgate.collector")) async throws {
+        try await makeApplication(logger: logger).runService()
+    }
+
     /// Runs the server until the surrounding task is cancelled (no signal handling: for tests
     /// and embedding; the CLI uses `makeApplication().runService()`).
     /// - Parameter onListening: called with the bound port once the server accepts connections.

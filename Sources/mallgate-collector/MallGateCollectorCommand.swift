@@ -73,7 +73,7 @@ struct Serve: AsyncParsableCommand {
         let store = try await storage.openStore()
         let server = CollectorServer(store: store, configuration: configuration, nowUnixMs: { WallClock.unixMs() })
         let logger = Logger(label: "mallgate.collector")
-        try await server.makeApplication(logger: logger).runService()
+        try await server.runUntilSignalled(logger: logger)
         await store.close()
     }
 }

@@ -21,7 +21,8 @@ struct Row {
 }
 
 func fail(_ message: String) -> Never {
-    fputs("mallgate-sync-bench: \(message)\n", stderr)
+    let text = Array("mallgate-sync-bench: \(message)\n".utf8)
+    _ = text.withUnsafeBytes { write(2, $0.baseAddress, $0.count) }
     exit(2)
 }
 
