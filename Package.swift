@@ -24,6 +24,10 @@ let package = Package(
         .library(name: "MallGateStore", targets: ["MallGateStore"]),
         .library(name: "MallGateIdentify", targets: ["MallGateIdentify"]),
         .library(name: "MallGateState", targets: ["MallGateState"]),
+        .executable(name: "mallgate-collector", targets: ["mallgate-collector"]),
+        .library(name: "MallGateWire", targets: ["MallGateWire"]),
+        .library(name: "MallGateSync", targets: ["MallGateSync"]),
+        .library(name: "MallGateCollector", targets: ["MallGateCollector"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -42,6 +46,14 @@ let package = Package(
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
         // HMAC-SHA256 for keyed device ids (BoringSSL underneath on Linux).
         .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
+        // Sync: the wire format (generated code committed; no build plugin), SHA-256 content hashes,
+        // the gateway's HTTP client with TLS options, the collector's server, SQL stores and metrics.
+        .package(url: "https://github.com/apple/swift-protobuf", from: "1.39.0"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.37.6"),
+        .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
+        .package(url: "https://github.com/apple/swift-http-types", from: "1.8.0"),
+        .package(url: "https://github.com/vapor/postgres-nio", from: "1.33.2"),
     ],
     targets: [
         // libpcap, from the system (Debian: libpcap-dev).
@@ -156,6 +168,69 @@ let package = Package(
             swiftSettings: strict
         ),
 
+        // The sync wire format: protobuf messages (generated once by scripts/gen-proto.sh, committed),
+        // gzip framing and SHA-256 content hashes. Shared by the gateway's uploader and the collector.
+        .target(
+            name: "MallGateWire",
+            dependencies: [
+                "CZlib",
+                .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
+            exclude: ["mallgate_sync.proto"],
+            swiftSettings: strict
+        ),
+
+        // Stage 7 — sync: drains the outbox to the collector (retry, backoff, parking). I/O edge.
+        .target(
+            name: "MallGateSync",
+            dependencies: [
+                "MallGateWire",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict
+        ),
+
+        // The central collector: receives batches, authenticates gateways, deduplicates, stores
+        // (SQLite by default, PostgreSQL for several collectors) and serves reports and metrics.
+        .target(
+            name: "MallGateCollector",
+            dependencies: [
+                "MallGateWire",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+            ],
+            swiftSettings: strict
+        ),
+        .executableTarget(
+            name: "mallgate-collector",
+            dependencies: [
+                "MallGateCollector",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict
+        ),
+
+        // scripts/bench/sync.sh's measuring tool: wire bytes per row, collector ingest and drain rates.
+        .executableTarget(
+            name: "mallgate-sync-bench",
+            dependencies: ["MallGateWire", "MallGateSync", "MallGateCollector"],
+            path: "scripts/bench/sync-bench",
+            swiftSettings: strict
+        ),
+
         // Helpers shared by test targets that run the binary and read files (not a test suite itself).
         .target(name: "MallGateTestSupport", path: "Tests/MallGateTestSupport", swiftSettings: strict),
         .testTarget(
@@ -184,6 +259,21 @@ let package = Package(
         .testTarget(
             name: "MallGateDaemonTests",
             dependencies: ["MallGateDaemon", "MallGateCapture", "MallGateDecode", "MallGateLocalize", "MallGateTestSupport"],
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "MallGateSyncTests",
+            dependencies: [
+                "MallGateWire",
+                "MallGateSync",
+                "MallGateCollector",
+                "MallGateTestSupport",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+            ],
             swiftSettings: strict
         ),
         .testTarget(

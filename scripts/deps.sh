@@ -9,9 +9,13 @@
 #   python3          capture generators used by the demo and the benchmarks
 #   systemd          systemd-analyze (unit checks) and systemd-sysusers (installer tests)
 #   dpkg-dev, fakeroot  building and installing the .deb in the packaging test
+#   protobuf-compiler protoc: the sync tests cross-check the wire format with it; scripts/gen-proto.sh
+#   sqlite3          the reference reader of the gateway's buffer in tests
+#   postgresql       the collector's shared database, started by scripts/ci-postgres.sh for the tests
 set -euo pipefail
 
-packages=(libpcap-dev zlib1g-dev libsqlite3-dev tshark tcpdump iw iproute2 python3 systemd dpkg-dev fakeroot)
+packages=(libpcap-dev zlib1g-dev libsqlite3-dev tshark tcpdump iw iproute2 python3 systemd dpkg-dev fakeroot
+    protobuf-compiler sqlite3 postgresql)
 missing=()
 for p in "${packages[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

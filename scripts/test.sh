@@ -1,8 +1,17 @@
 #!/usr/bin/env bash
-# Runs MallGate's test suite: installs the system packages it needs, then `swift test`.
-# Swift Testing runs the tests in parallel; the conformance tests compare MallGate
-# with tshark on the real captures in ../shared (skipped, with a message, if absent).
+# Runs MallGate's test suite: installs the system packages it needs, starts a throw-away
+# PostgreSQL for the collector's tests (unless MALLGATE_TEST_POSTGRES_URL names one already),
+# then `swift test`. Swift Testing runs the tests in parallel; the conformance tests compare
+# MallGate with tshark on the real captures in ../shared (skipped, with a message, if absent).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/deps.sh
-exec swift test "$@"
+if [ -z "${MALLGATE_TEST_POSTGRES_URL:-}" ]; then
+    if pg=$(scripts/ci-postgres.sh start); then
+        eval "$pg"
+        trap 'scripts/ci-postgres.sh stop "$MALLGATE_TEST_POSTGRES_DIR"' EXIT
+    else
+        echo "test.sh: could not start PostgreSQL; its collector tests will be skipped" >&2
+    fi
+fi
+swift test "$@"
