@@ -120,7 +120,7 @@ let package = Package(
         ),
 
         // The daemon: configuration, the pipeline as a service (capture → decode → identify →
-        // localize → visits → sink), reload, metrics endpoint, status file, sd_notify. I/O edge.
+        // localize → visits → store), reload, metrics endpoint, status file, sd_notify. I/O edge.
         .target(
             name: "MallGateDaemon",
             dependencies: [
@@ -128,6 +128,10 @@ let package = Package(
                 "MallGateDecode",
                 "MallGateVenue",
                 "MallGateLocalize",
+                "MallGateIdentify",
+                "MallGateState",
+                "MallGateVisits",
+                "MallGateStore",
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
@@ -183,7 +187,7 @@ let package = Package(
         .testTarget(name: "MallGateDeploymentTests", dependencies: ["MallGateTestSupport"], swiftSettings: strict),
         .testTarget(
             name: "MallGateDaemonTests",
-            dependencies: ["MallGateDaemon", "MallGateCapture", "MallGateDecode", "MallGateLocalize", "MallGateTestSupport"],
+            dependencies: ["MallGateDaemon", "MallGateCapture", "MallGateDecode", "MallGateLocalize", "MallGateIdentify", "MallGateTestSupport"],
             swiftSettings: strict
         ),
         .testTarget(
