@@ -155,6 +155,7 @@ let package = Package(
                 "MallGateLocalize",
                 "MallGateVisits",
                 "MallGateIdentify",
+                "MallGateStore",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: strict
