@@ -188,7 +188,7 @@ let package = Package(
         .testTarget(name: "MallGateDeploymentTests", dependencies: ["MallGateTestSupport"], swiftSettings: strict),
         .testTarget(
             name: "MallGateDaemonTests",
-            dependencies: ["MallGateDaemon", "MallGateCapture", "MallGateDecode", "MallGateLocalize", "MallGateIdentify", "MallGateTestSupport"],
+            dependencies: ["MallGateDaemon", "MallGateCapture", "MallGateDecode", "MallGateLocalize", "MallGateIdentify", "MallGateState", "MallGateTestSupport"],
             swiftSettings: strict
         ),
         .testTarget(

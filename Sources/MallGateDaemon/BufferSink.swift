@@ -62,7 +62,9 @@ public final class BufferSink: Sendable {
                 uniqueDevices: c.uniqueVisitors, dwell: dwell))
         }
         for e in out.events {
-            batch.events.append(EventRow(timeNanoseconds: e.timeNanoseconds, level: e.kind.level, kind: e.kind.storeKind, message: e.detail))
+            // The events table has no sensor column: the sensor leads the message.
+            let message = e.sensor.isEmpty || e.detail.hasPrefix("sensor \(e.sensor) ") ? e.detail : "sensor \(e.sensor): \(e.detail)"
+            batch.events.append(EventRow(timeNanoseconds: e.timeNanoseconds, level: e.kind.level, kind: e.kind.storeKind, message: message))
         }
         try await database.write(batch)
     }
