@@ -355,7 +355,9 @@ public final class PipelineService: Service, Sendable {
         var lastPositions: UInt64 = 0
         let live = sources.contains { $0.isLive }
         while !Task.isCancelled {
-            try? await Task.sleep(for: .seconds(1))
+            // Once a second, or as often as the status file is due when that is more often.
+            let period = min(1, state.withLock { $0.configuration.health.statusIntervalSeconds })
+            try? await Task.sleep(for: .milliseconds(Int(period * 1000)))
             if Task.isCancelled { break }
             let now = live ? wallNanoseconds() : (await engine.latestCaptureNanoseconds ?? 0)
             let out = await engine.tick(now: now)
