@@ -116,7 +116,13 @@ extension DaemonConfiguration {
         if var reader = root.table("visits") {
             if let v = reader.number("min_dwell_seconds", range: 0...86_400) { visits.minimumDwellSeconds = v }
             if let v = reader.number("exit_timeout_seconds", range: 1...86_400) { visits.exitTimeoutSeconds = v }
-            if let v = reader.number("silence_timeout_seconds", range: 1...86_400) { visits.silenceTimeoutSeconds = v }
+            if let v = reader.number("silence_timeout_seconds", range: 1...86_400) {
+                if v < visits.exitTimeoutSeconds {
+                    reader.problem("silence_timeout_seconds", "must not be shorter than visits.exit_timeout_seconds (\(format(visits.exitTimeoutSeconds))): an idle phone in a store probes rarely (got \(format(v)))")
+                } else {
+                    visits.silenceTimeoutSeconds = v
+                }
+            }
             if let v = reader.integer("enter_windows", range: 1...100, unit: "windows") { visits.enterWindows = v }
             if let v = reader.integer("count_interval_seconds", range: 60...86_400, unit: "seconds") {
                 if 86_400 % v != 0 {
