@@ -67,6 +67,8 @@ public final class PipelineService: Service, Sendable {
         var lastReloadError: String?
         var summary: Summary?
         var devices: Set<UInt64> = []
+        /// Skipped probe requests already counted in the metrics: (opted out, implausible signal).
+        var skippedCounted: (UInt64, UInt64) = (0, 0)
         var sourcesRunning = 0
     }
 
@@ -398,6 +400,12 @@ public final class PipelineService: Service, Sendable {
 
     private func writeStatus(rates: (Double, Double, Double) = (0, 0, 0), intervalSeconds: Double) async {
         let counters = await engine.counters
+        let (optedOut, implausible) = state.withLock { s in
+            defer { s.skippedCounted = (counters.optedOut, counters.implausibleSignal) }
+            return (counters.optedOut - s.skippedCounted.0, counters.implausibleSignal - s.skippedCounted.1)
+        }
+        if optedOut > 0 { DaemonMetrics.skipped("opted_out").increment(by: Int64(optedOut)) }
+        if implausible > 0 { DaemonMetrics.skipped("implausible_signal").increment(by: Int64(implausible)) }
         let sensors = await statusSensors()
         // Sensor health goes to the store with the status (every few seconds), not with every batch.
         let health = sensors.map { s in
