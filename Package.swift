@@ -132,7 +132,7 @@ let package = Package(
         ),
 
         // The daemon: configuration, the pipeline as a service (capture → decode → identify →
-        // localize → visits → sink), reload, metrics endpoint, status file, sd_notify. I/O edge.
+        // localize → visits → store), reload, metrics endpoint, status file, sd_notify. I/O edge.
         .target(
             name: "MallGateDaemon",
             dependencies: [
@@ -140,6 +140,10 @@ let package = Package(
                 "MallGateDecode",
                 "MallGateVenue",
                 "MallGateLocalize",
+                "MallGateIdentify",
+                "MallGateState",
+                "MallGateVisits",
+                "MallGateStore",
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
@@ -163,6 +167,7 @@ let package = Package(
                 "MallGateLocalize",
                 "MallGateVisits",
                 "MallGateIdentify",
+                "MallGateStore",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: strict
@@ -258,7 +263,7 @@ let package = Package(
         .testTarget(name: "MallGateDeploymentTests", dependencies: ["MallGateTestSupport"], swiftSettings: strict),
         .testTarget(
             name: "MallGateDaemonTests",
-            dependencies: ["MallGateDaemon", "MallGateCapture", "MallGateDecode", "MallGateLocalize", "MallGateTestSupport"],
+            dependencies: ["MallGateDaemon", "MallGateCapture", "MallGateDecode", "MallGateLocalize", "MallGateIdentify", "MallGateState", "MallGateTestSupport"],
             swiftSettings: strict
         ),
         .testTarget(

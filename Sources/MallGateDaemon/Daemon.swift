@@ -1,5 +1,7 @@
 internal import Glibc
 public import Logging
+internal import MallGateIdentify
+internal import MallGateState
 internal import Prometheus
 internal import ServiceLifecycle
 internal import UnixSignals
@@ -37,14 +39,17 @@ public enum Daemon {
         options: PipelineService.Options, serveMetrics: Bool, logger: Logger,
         watch: (@Sendable (PipelineService) async -> Void)? = nil
     ) async throws -> PipelineService.Summary? {
-        let sink: JSONLinesSink
-        do { sink = try JSONLinesSink(directory: configuration.stateDirectory) } catch {
-            throw StartError(description: "\(error)")
+        let live = (sources ?? configuration.sources).contains { $0.isLive }
+        let sink = try BufferSink(configuration: configuration, live: live, logger: logger)
+        let identifier: DeviceIdentifier
+        do { identifier = try makeIdentifier(configuration, logger: logger) } catch {
+            try? await sink.close()
+            throw error
         }
         let registry = PrometheusCollectorRegistry()
         MetricsEndpoint.bootstrap(registry)
         let service = PipelineService(
-            configuration: configuration, model: model, identifier: StandInDeviceIdentifier(), sink: sink,
+            configuration: configuration, model: model, identifier: identifier, sink: sink,
             sources: sources, options: options, logger: logger)
         var services: [ServiceGroupConfiguration.ServiceConfiguration] = [
             .init(service: service, successTerminationBehavior: .gracefullyShutdownGroup)
@@ -62,6 +67,38 @@ public enum Daemon {
             tasks.cancelAll()
         }
         return service.summary
+    }
+}
+
+extension Daemon {
+    /// The identify stage: the venue's key from `STATE/identity.key` (created 0600 on first run),
+    /// the opt-out list from `[privacy] opt_out_file`, and the rotation.
+    /// - Throws: ``StartError`` naming the key or opt-out file and what is wrong with it.
+    static func makeIdentifier(_ configuration: DaemonConfiguration, logger: Logger) throws(StartError) -> DeviceIdentifier {
+        let key: IdentityKey
+        do {
+            let loaded = try IdentityKeyFile.loadOrCreate(stateDirectory: configuration.stateDirectory)
+            key = loaded.key
+            if loaded.created {
+                logger.notice("Created a new identity key; device ids start afresh.", metadata: ["file": "\(configuration.stateDirectory)/\(IdentityKeyFile.fileName)"])
+            }
+        } catch {
+            throw StartError(description: "\(error)")
+        }
+        var optOut = OptOutList(key: key)
+        if let path = configuration.privacy.optOutFile {
+            do { optOut = try OptOutFile.load(path: path, key: key) } catch {
+                throw StartError(description: "\(error); fix or remove the file named by [privacy] opt_out_file in \(configuration.file)")
+            }
+            logger.info("Opt-out list loaded.", metadata: ["entries": "\(optOut.count)"])
+        }
+        let rotation: Rotation =
+            switch configuration.privacy.rotation {
+            case .never: .never
+            case .daily: .daily
+            case .weekly: .weekly
+            }
+        return DeviceIdentifier(key: key, rotation: rotation, optOut: optOut)
     }
 }
 

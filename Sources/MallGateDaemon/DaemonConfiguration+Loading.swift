@@ -89,6 +89,7 @@ extension DaemonConfiguration {
                 }
             }
             privacy.optOutFile = reader.string("opt_out_file").map(resolve)
+            if let v = reader.bool("pseudo_devices") { privacy.pseudoDevices = v }
             reader.finish()
         }
         var retention = RetentionConfiguration()
@@ -115,6 +116,14 @@ extension DaemonConfiguration {
         if var reader = root.table("visits") {
             if let v = reader.number("min_dwell_seconds", range: 0...86_400) { visits.minimumDwellSeconds = v }
             if let v = reader.number("exit_timeout_seconds", range: 1...86_400) { visits.exitTimeoutSeconds = v }
+            if let v = reader.number("silence_timeout_seconds", range: 1...86_400) {
+                if v < visits.exitTimeoutSeconds {
+                    reader.problem("silence_timeout_seconds", "must not be shorter than visits.exit_timeout_seconds (\(format(visits.exitTimeoutSeconds))): an idle phone in a store probes rarely (got \(format(v)))")
+                } else {
+                    visits.silenceTimeoutSeconds = v
+                }
+            }
+            if let v = reader.integer("enter_windows", range: 1...100, unit: "windows") { visits.enterWindows = v }
             if let v = reader.integer("count_interval_seconds", range: 60...86_400, unit: "seconds") {
                 if 86_400 % v != 0 {
                     reader.problem("count_interval_seconds", "must divide a day evenly (e.g. 300, 900, 3600), so intervals line up across days (got \(v))")

@@ -109,11 +109,15 @@ public struct PrivacyConfiguration: Sendable, Equatable {
         case never, daily, weekly
     }
     public var rotation: Rotation = .never
-    /// MACs of people who asked to be left out, one per line; nil for none.
+    /// The opt-out list: HMAC hashes of the MACs of people who asked to be left out, one per
+    /// line (MallGateState `OptOutFile`, written by the opt-out tooling); nil for none.
     public var optOutFile: String?
-    public init(rotation: Rotation = .never, optOutFile: String? = nil) {
+    /// Group randomized MACs into pseudo-devices (one phone whose MAC changes counts once).
+    public var pseudoDevices = true
+    public init(rotation: Rotation = .never, optOutFile: String? = nil, pseudoDevices: Bool = true) {
         self.rotation = rotation
         self.optOutFile = optOutFile
+        self.pseudoDevices = pseudoDevices
     }
 }
 
@@ -141,6 +145,10 @@ public struct WindowConfiguration: Sendable, Equatable {
 public struct VisitConfiguration: Sendable, Equatable {
     public var minimumDwellSeconds: Double = 30
     public var exitTimeoutSeconds: Double = 180
+    /// Not heard at all this long ends a visit and forgets the device (an idle phone may not probe for minutes).
+    public var silenceTimeoutSeconds: Double = 600
+    /// A device's place changes after this many consecutive windows placed elsewhere (or one confident burst).
+    public var enterWindows: Int = 3
     /// Length of the per-store count intervals (footfall, passers-by), seconds.
     public var countIntervalSeconds: Int = 900
     public init() {}

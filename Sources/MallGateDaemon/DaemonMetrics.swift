@@ -24,6 +24,9 @@ enum DaemonMetrics {
     static var activeDevices: CoreMetrics.Gauge { CoreMetrics.Gauge(label: "mallgate_active_devices") }
     static var positions: CoreMetrics.Counter { CoreMetrics.Counter(label: "mallgate_positions_total") }
     static var visits: CoreMetrics.Counter { CoreMetrics.Counter(label: "mallgate_visits_total") }
+    static var passersBy: CoreMetrics.Counter { CoreMetrics.Counter(label: "mallgate_passers_by_total") }
+    /// 1 while the store holds rows in memory because the disk is full.
+    static var diskFull: CoreMetrics.Gauge { CoreMetrics.Gauge(label: "mallgate_database_disk_full") }
     static var reloads: CoreMetrics.Counter { CoreMetrics.Counter(label: "mallgate_reloads_total") }
     static var reloadFailures: CoreMetrics.Counter { CoreMetrics.Counter(label: "mallgate_reload_failures_total") }
     static var sinkErrors: CoreMetrics.Counter { CoreMetrics.Counter(label: "mallgate_sink_errors_total") }

@@ -1,27 +1,33 @@
 internal import Glibc
 public import MallGateCapture
 internal import MallGateDecode
+public import MallGateIdentify
 internal import MallGateLocalize
 internal import MallGateVenue
+internal import MallGateVisits
 
-/// The pipeline's stages after capture: identify → windows → model → venue-graph filter → visits.
+/// The pipeline's stages after capture: identify → pseudo-devices → windows → model →
+/// venue-graph filter → visits and per-store counts.
 ///
 /// An actor so that every capture source's forwarder hands its batches to one state
 /// machine in turn: while a batch is processed the others wait, their capture
 /// channels fill, and live sources drop at the edge (counted) instead of blocking
 /// libpcap. Pure computation only: results are returned to the caller, which writes them
-/// to the sink, so a slow sink never holds the actor.
+/// to the store, so a slow disk never holds the actor.
 public actor PipelineEngine {
     /// Counters since start, for metrics, the status file and the replay summary.
     public struct Counters: Sendable, Equatable {
         public var batches: UInt64 = 0
         public var probeRequests: UInt64 = 0
-        /// Probe requests dropped by the identify stage (opt-out).
+        /// Probe requests dropped by the identify stage (opt-out), before any other stage saw them.
         public var optedOut: UInt64 = 0
         /// Probe requests without a plausible signal strength (cannot be localized).
         public var implausibleSignal: UInt64 = 0
         public var positions: UInt64 = 0
+        /// Finished store visits (of at least the minimum dwell).
         public var visits: UInt64 = 0
+        /// Passes in front of a store without going in.
+        public var passersBy: UInt64 = 0
         public var reloads: UInt64 = 0
     }
 
@@ -35,13 +41,21 @@ public actor PipelineEngine {
 
     private var model: PipelineModel
     private var configuration: DaemonConfiguration
-    private var identifier: any DeviceIdentifying
-    private let makeTracker: @Sendable (_ isStore: [Bool], _ configuration: VisitConfiguration) -> any VisitTracking
+    private var identifier: DeviceIdentifier
+    /// Groups randomized MACs into pseudo-devices; nil when `[privacy] pseudo_devices = false`.
+    private var grouper: PseudoDeviceGrouper?
     private var windows: FingerprintWindows
     private var filter: VenueGraphFilter?
-    private var tracker: any VisitTracking
+    private var tracker: StoreVisitTracker
     private var probabilities: [Float]
-    private var lastSweep = Int64.min
+    private var events: [VisitEvent] = []
+    /// Capture time at which the next counting interval is closed (`.min` before the first window).
+    private var nextClose = Int64.min
+    /// Start of the first counting interval not yet closed: late visits are counted there, as the tracker does.
+    private var openFrom = Int64.min
+    /// Dwell of the visits that ended in each open interval, per store class: the store's histogram.
+    private var pendingDwell: [Int64: [Int: [Double]]] = [:]
+    private var lastEviction = Int64.min
     /// Latest position per device (class index, time), for "devices now per store".
     private var current: [UInt64: (classIndex: Int, time: Int64)] = [:]
     /// Sensor names → the model's sensor index, per session sensor list (cached; reset on reload).
@@ -52,31 +66,17 @@ public actor PipelineEngine {
     public private(set) var sensors: [String: SensorHealth] = [:]
 
     /// - Parameters:
-    ///   - identifier: the identify stage (MallGateIdentify at merge; ``StandInDeviceIdentifier`` until then).
-    ///   - makeTracker: builds the visits stage for a model's classes (rebuilt on reload).
-    public init(
-        model: PipelineModel, configuration: DaemonConfiguration, identifier: any DeviceIdentifying,
-        makeTracker: @escaping @Sendable (_ isStore: [Bool], _ configuration: VisitConfiguration) -> any VisitTracking = PipelineEngine.storeVisitTracker
-    ) {
+    ///   - identifier: the identify stage: keyed ids, rotation and the opt-out list.
+    public init(model: PipelineModel, configuration: DaemonConfiguration, identifier: DeviceIdentifier) {
         self.model = model
         self.configuration = configuration
         self.identifier = identifier
-        self.makeTracker = makeTracker
-        (windows, filter, tracker, probabilities) = Self.stages(model, configuration, makeTracker)
+        grouper = configuration.privacy.pseudoDevices ? PseudoDeviceGrouper() : nil
+        (windows, filter, tracker, probabilities) = Self.stages(model, configuration)
         for name in model.model.features.sensorNames { sensors[name] = SensorHealth() }
     }
 
-    /// The visits stage on main: MallGateLocalize's StoreVisitTracker.
-    public static let storeVisitTracker: @Sendable ([Bool], VisitConfiguration) -> any VisitTracking = { isStore, c in
-        var options = StoreVisitTracker.Options()
-        options.minimumDwellSeconds = c.minimumDwellSeconds
-        options.exitTimeoutSeconds = c.exitTimeoutSeconds
-        return StoreVisitTracker(isStore: isStore, options: options)
-    }
-
-    private static func stages(
-        _ model: PipelineModel, _ c: DaemonConfiguration, _ makeTracker: ([Bool], VisitConfiguration) -> any VisitTracking
-    ) -> (FingerprintWindows, VenueGraphFilter?, any VisitTracking, [Float]) {
+    private static func stages(_ model: PipelineModel, _ c: DaemonConfiguration) -> (FingerprintWindows, VenueGraphFilter?, StoreVisitTracker, [Float]) {
         let windows = FingerprintWindows(
             sensorCount: model.model.features.sensorCount,
             options: WindowOptions(lengthSeconds: c.windows.lengthSeconds, stepSeconds: c.windows.stepSeconds, idleTimeoutSeconds: c.windows.idleTimeoutSeconds))
@@ -85,7 +85,7 @@ public actor PipelineEngine {
         filterOptions.stepSeconds = c.windows.stepSeconds
         let filter = c.windows.smoothing
             ? VenueGraphFilter(transitions: VenueTransitions(venue: model.venue, classes: model.model.classes), options: filterOptions) : nil
-        let tracker = makeTracker(model.zones.map(\.isStore), c.visits)
+        let tracker = StoreVisitTracker(layout: model.layout, options: c.visits.trackerOptions)
         return (windows, filter, tracker, [Float](repeating: 0, count: model.model.classes.count))
     }
 
@@ -94,7 +94,7 @@ public actor PipelineEngine {
     /// - Parameters:
     ///   - batch: observations from one capture session.
     ///   - sensors: that session's sensors (``CaptureSession/sensors``), which `Observation.sensor` indexes.
-    /// - Returns: the positions and visits the batch completed.
+    /// - Returns: the positions, visits, counts and events the batch completed.
     public func process(_ batch: [Observation], sensors sessionSensors: [SensorID]) -> PipelineOutput {
         let map = sensorMap(sessionSensors)
         var out = PipelineOutput()
@@ -105,14 +105,16 @@ public actor PipelineEngine {
             counters.probeRequests &+= 1  // UInt64: centuries of frames
             probes[o.sensor] &+= 1
             heard[o.sensor] = max(heard[o.sensor], o.timestampNanoseconds)
+            // Identify first: an opted-out device's frame goes no further than this line.
+            guard let id = identifier.deviceID(p.source, unixNanoseconds: o.timestampNanoseconds) else {
+                counters.optedOut &+= 1
+                continue
+            }
             guard let rssi = p.radio.plausibleSignalDBm else {
                 counters.implausibleSignal &+= 1
                 continue
             }
-            guard let device = identifier.deviceID(mac: p.source, timeNanoseconds: o.timestampNanoseconds) else {
-                counters.optedOut &+= 1
-                continue
-            }
+            let device = grouper?.assign(GroupingInput(probe: p, deviceID: id, timeNanoseconds: o.timestampNanoseconds, sensor: map[o.sensor])) ?? id
             latestNanoseconds = max(latestNanoseconds, o.timestampNanoseconds)
             for w in windows.add(device: device, sensor: map[o.sensor], timeNanoseconds: o.timestampNanoseconds, rssi: Float(rssi)) {
                 localize(w, into: &out)
@@ -137,24 +139,73 @@ public actor PipelineEngine {
     private func localize(_ w: WindowedSample, into out: inout PipelineOutput) {
         var (best, confidence) = probabilities.withUnsafeMutableBufferPointer { model.model.predict(w.sample, probabilities: $0) }
         if filter != nil { (best, confidence) = filter!.update(device: w.device, timeNanoseconds: w.endNanoseconds, probabilities: probabilities) }
+        let place = tracker.update(
+            device: w.device, windowEnd: w.endNanoseconds, firstReading: w.firstReadingNanoseconds,
+            lastReading: w.lastReadingNanoseconds, classIndex: best, confidence: confidence, into: &events)
         let zone = model.zones[best]
-        out.positions.append(PositionRecord(device: w.device, timeNanoseconds: w.endNanoseconds, zone: zone.id, floor: zone.floor, isStore: zone.isStore, confidence: confidence))
+        out.positions.append(PositionRecord(
+            device: w.device, timeNanoseconds: w.endNanoseconds, classIndex: best, zone: zone.id, floor: zone.floor, place: place, confidence: confidence))
         counters.positions &+= 1
         current[w.device] = (best, w.endNanoseconds)
-        // A window's position stands for its middle: visits start and end there.
-        let t = w.endNanoseconds - Int64(configuration.windows.lengthSeconds * 5e8)
-        append(tracker.update(device: w.device, timeNanoseconds: t, classIndex: best), to: &out)
-        if lastSweep == .min || t - lastSweep > Int64(configuration.visits.exitTimeoutSeconds * 1e9) {
-            append(tracker.closeIdle(at: t), to: &out)
-            lastSweep = t
-        }
+        drainEvents(into: &out)
+        closeIntervals(now: w.endNanoseconds, into: &out)
     }
 
-    private func append(_ visits: [StoreVisit], to out: inout PipelineOutput) {
-        for v in visits {
-            out.visits.append(VisitRecord(device: v.device, store: model.zones[v.store].id, enterNanoseconds: v.enterNanoseconds, exitNanoseconds: v.exitNanoseconds))
+    /// Closes the counting intervals that can no longer receive events as of capture time `now`.
+    ///
+    /// A visit is confirmed at most a silence timeout plus the minimum dwell after its entry, so an
+    /// interval is closed that long after its end (as `mallgate locate` does).
+    private func closeIntervals(now: Int64, into out: inout PipelineOutput) {
+        let settle = settleNanoseconds
+        let interval = Int64(configuration.visits.countIntervalSeconds) * 1_000_000_000
+        if nextClose == .min { nextClose = (now / interval + 1) * interval + settle }
+        guard now >= nextClose else { return }
+        let counts = tracker.closeInterval(at: now - settle, events: &events)
+        drainEvents(into: &out)
+        append(counts, into: &out)
+        nextClose = ((now - settle) / interval + 1) * interval + settle
+    }
+
+    private var settleNanoseconds: Int64 {
+        Int64((configuration.visits.silenceTimeoutSeconds + configuration.visits.minimumDwellSeconds) * 1e9)
+    }
+
+    /// Turns the tracker's events into visit rows (a visit once it ended, a pass) and keeps the dwell for the counts.
+    private func drainEvents(into out: inout PipelineOutput) {
+        guard !events.isEmpty else { return }
+        let interval = Int64(configuration.visits.countIntervalSeconds) * 1_000_000_000
+        for event in events {
+            switch event {
+            case .entered:
+                continue  // counted in the interval counts; the row is written when the visit ends
+            case .exited(let v):
+                out.visits.append(VisitRecord(
+                    device: v.device, storeIndex: v.store, store: model.zones[v.store].id,
+                    enterNanoseconds: v.enterNanoseconds, exitNanoseconds: v.exitNanoseconds, passerBy: false))
+                counters.visits &+= 1
+                var start = v.exitNanoseconds >= 0 ? v.exitNanoseconds / interval * interval : (v.exitNanoseconds - interval + 1) / interval * interval
+                if openFrom != .min && start < openFrom { start = openFrom }
+                pendingDwell[start, default: [:]][v.store, default: []].append(v.dwellSeconds)
+            case .passedBy(let p):
+                out.visits.append(VisitRecord(
+                    device: p.device, storeIndex: p.store, store: model.zones[p.store].id,
+                    enterNanoseconds: p.startNanoseconds, exitNanoseconds: p.endNanoseconds, passerBy: true))
+                counters.passersBy &+= 1
+            }
         }
-        counters.visits &+= UInt64(visits.count)
+        events.removeAll(keepingCapacity: true)
+    }
+
+    private func append(_ counts: [StoreCounts], into out: inout PipelineOutput) {
+        for c in counts {
+            let dwell = pendingDwell[c.startNanoseconds]?[c.store] ?? []
+            out.storeCounts.append(StoreCountRecord(
+                storeIndex: c.store, store: model.zones[c.store].id, startNanoseconds: c.startNanoseconds,
+                intervalNanoseconds: c.endNanoseconds - c.startNanoseconds, footfall: c.footfall,
+                uniqueVisitors: c.uniqueVisitors, passersBy: c.passersBy, dwellSeconds: dwell))
+            openFrom = max(openFrom, c.endNanoseconds)
+        }
+        if openFrom != .min { pendingDwell = pendingDwell.filter { $0.key >= openFrom } }
     }
 
     private func sensorMap(_ sessionSensors: [SensorID]) -> [Int] {
@@ -166,7 +217,8 @@ public actor PipelineEngine {
         return map
     }
 
-    /// The periodic step (about once a second): closes idle visits and reports sensors gone silent.
+    /// The periodic step (about once a second): ends visits whose timeouts expired, closes
+    /// counting intervals, forgets idle pseudo-devices and reports sensors gone silent.
     ///
     /// Also the pipeline's heartbeat when no frames arrive: it runs on this actor, so it
     /// returns only if the pipeline is not stuck.
@@ -183,10 +235,14 @@ public actor PipelineEngine {
                 sensors[name] = health
             }
         }
-        let t = now - Int64(configuration.windows.lengthSeconds * 5e8)
-        if lastSweep != .min, t - lastSweep > Int64(configuration.visits.exitTimeoutSeconds * 1e9) {
-            append(tracker.closeIdle(at: t), to: &out)
-            lastSweep = t
+        if latestNanoseconds != .min {
+            tracker.expire(at: now, into: &events)
+            drainEvents(into: &out)
+            closeIntervals(now: now, into: &out)
+            if grouper != nil, lastEviction == .min || now - lastEviction >= 60_000_000_000 {
+                grouper!.evictIdle(now: now)
+                lastEviction = now
+            }
         }
         let idle = Int64(max(configuration.windows.idleTimeoutSeconds, configuration.visits.exitTimeoutSeconds) * 1e9)
         if current.count > 0, now != .min { current = current.filter { now - $0.value.time <= idle } }
@@ -194,11 +250,15 @@ public actor PipelineEngine {
         return out
     }
 
-    /// Emits every pending window and closes every open visit (shutdown, end of replay).
+    /// Emits every pending window, ends every open visit and pass and closes every interval
+    /// holding counts (shutdown, end of replay, reload).
     public func flush() -> PipelineOutput {
         var out = PipelineOutput()
         for w in windows.flush() { localize(w, into: &out) }
-        append(tracker.flush(), to: &out)
+        let counts = tracker.flush(into: &events)
+        drainEvents(into: &out)
+        append(counts, into: &out)
+        pendingDwell = [:]
         return out
     }
 
@@ -210,10 +270,12 @@ public actor PipelineEngine {
         var out = flush()
         model = newModel
         configuration = newConfiguration
-        (windows, filter, tracker, probabilities) = Self.stages(newModel, newConfiguration, makeTracker)
+        (windows, filter, tracker, probabilities) = Self.stages(newModel, newConfiguration)
+        if newConfiguration.privacy.pseudoDevices != (grouper != nil) { grouper = newConfiguration.privacy.pseudoDevices ? PseudoDeviceGrouper() : nil }
         sensorMaps = [:]
         current = [:]
-        lastSweep = .min
+        nextClose = .min
+        openFrom = .min
         for name in newModel.model.features.sensorNames where sensors[name] == nil { sensors[name] = SensorHealth() }
         counters.reloads &+= 1
         out.events.append(PipelineEvent(timeNanoseconds: latestNanoseconds == .min ? 0 : latestNanoseconds, kind: .reloaded, detail: "venue \(newModel.venue.id) and model reloaded"))
@@ -236,5 +298,18 @@ public actor PipelineEngine {
             counts[model.zones[position.classIndex].id, default: 0] += 1
         }
         return counts
+    }
+}
+
+extension VisitConfiguration {
+    /// The visits stage's options for this configuration.
+    var trackerOptions: StoreVisitTracker.Options {
+        var options = StoreVisitTracker.Options()
+        options.minimumDwellSeconds = minimumDwellSeconds
+        options.exitTimeoutSeconds = exitTimeoutSeconds
+        options.silenceTimeoutSeconds = silenceTimeoutSeconds
+        options.enterWindows = enterWindows
+        options.intervalSeconds = Double(countIntervalSeconds)
+        return options
     }
 }

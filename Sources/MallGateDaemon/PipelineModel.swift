@@ -1,6 +1,7 @@
 internal import Glibc
 public import MallGateLocalize
 public import MallGateVenue
+internal import MallGateVisits
 
 /// The venue and the model the pipeline localizes with, loaded and checked together.
 ///
@@ -9,8 +10,10 @@ public import MallGateVenue
 public struct PipelineModel: Sendable {
     public let venue: Venue
     public let model: LocalizationModel
-    /// Per class: its zone id, floor, and whether it is a store.
-    let zones: [(id: String, floor: String, isStore: Bool)]
+    /// Per class: its zone id, floor (storey number), and whether it is a store.
+    let zones: [(id: String, floor: Int, isStore: Bool)]
+    /// The classes as the visits stage sees them: stores, and the walkways in front of them.
+    let layout: VisitLayout
 
     /// Why the venue or model cannot be used, naming the file.
     public struct LoadError: Error, Sendable, CustomStringConvertible {
@@ -53,10 +56,13 @@ public struct PipelineModel: Sendable {
         self.venue = venue
         self.model = model
         let byID = Dictionary(venue.zones.map { ($0.id, $0) }, uniquingKeysWith: { a, _ in a })
+        let storey = Dictionary(venue.floors.map { ($0.id, $0.index) }, uniquingKeysWith: { a, _ in a })
         zones = model.classes.classes.map { parts in
             let zone = byID[parts[0]]
-            return (parts[0], zone?.floor ?? (parts.count > 1 ? parts[1] : ""), zone?.kind == .store)
+            let floor = zone?.floor ?? (parts.count > 1 ? parts[1] : "")
+            return (parts[0], storey[floor] ?? 0, zone?.kind == .store)
         }
+        layout = VisitLayout(venue: venue, classZones: model.classes.classes.map { $0[0] })
     }
 
     /// The model's sensor index for each sensor name.

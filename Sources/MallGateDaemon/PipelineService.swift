@@ -3,12 +3,14 @@ internal import Glibc
 public import Logging
 internal import MallGateCapture
 internal import MallGateDecode
+public import MallGateIdentify
+public import MallGateStore
 internal import MallGateVenue
 public import ServiceLifecycle
 internal import Synchronization
 internal import UnixSignals
 
-/// The daemon's pipeline as a service: capture sources → ``PipelineEngine`` → ``PipelineSink``.
+/// The daemon's pipeline as a service: capture sources → ``PipelineEngine`` → ``BufferSink``.
 ///
 /// One task per source hands its capture session's batches to the engine and the results
 /// to the sink; a live source that fails is reopened with exponential backoff while the
@@ -16,7 +18,7 @@ internal import UnixSignals
 /// writes the status file and feeds the systemd watchdog — only after the engine has
 /// answered, so a stuck pipeline stops the pings. SIGHUP reloads venue, model and
 /// configuration between two batches; graceful shutdown (SIGTERM/SIGINT through the
-/// ServiceGroup) stops capture, drains every queued batch, flushes the engine and the sink.
+/// ServiceGroup) stops capture, drains every queued batch, flushes the engine and closes the store.
 public final class PipelineService: Service, Sendable {
     /// How the service runs.
     public struct Options: Sendable {
@@ -38,8 +40,11 @@ public final class PipelineService: Service, Sendable {
         public var elapsedSeconds: Double
         public var captureErrors: [String]
         public var devicesSeen: Int
-        /// Per store zone id: the dwell of each visit, seconds (replay only).
-        public var dwellByStore: [String: [Double]]
+        /// Per store: visits, visitors, passers-by and median dwell, read back from the
+        /// database (rows written by this run only).
+        public var stores: [StoreVisitSummary]
+        /// What the store reported at the end.
+        public var sink: SinkStatistics
     }
 
     private struct SourceTotals {
@@ -62,12 +67,13 @@ public final class PipelineService: Service, Sendable {
         var lastReloadError: String?
         var summary: Summary?
         var devices: Set<UInt64> = []
-        var dwellByStore: [String: [Double]] = [:]
+        /// Skipped probe requests already counted in the metrics: (opted out, implausible signal).
+        var skippedCounted: (UInt64, UInt64) = (0, 0)
         var sourcesRunning = 0
     }
 
     public let engine: PipelineEngine
-    private let sink: any PipelineSink
+    private let sink: BufferSink
     private let sources: [SourceConfiguration]
     private let options: Options
     private let notifier: SystemdNotifier
@@ -78,10 +84,10 @@ public final class PipelineService: Service, Sendable {
     /// - Parameters:
     ///   - configuration: the loaded configuration; `sources` overrides its sources (replay).
     ///   - model: the venue and model from ``PipelineModel/load(_:)``.
-    ///   - identifier: the identify stage.
+    ///   - identifier: the identify stage (key, rotation, opt-out list).
     ///   - sink: the store stage.
     public init(
-        configuration: DaemonConfiguration, model: PipelineModel, identifier: any DeviceIdentifying, sink: any PipelineSink,
+        configuration: DaemonConfiguration, model: PipelineModel, identifier: DeviceIdentifier, sink: BufferSink,
         sources: [SourceConfiguration]? = nil, options: Options = Options(), notifier: SystemdNotifier = SystemdNotifier(), logger: Logger
     ) {
         engine = PipelineEngine(model: model, configuration: configuration, identifier: identifier)
@@ -111,6 +117,8 @@ public final class PipelineService: Service, Sendable {
 
     public func run() async throws {
         let start = monotonicNanoseconds()
+        // Rows before this mark were written by earlier runs: the summary leaves them out.
+        let firstVisit = (try? await sink.database.lastRowID(.visits)) ?? 0
         await write(PipelineOutput(events: [PipelineEvent(timeNanoseconds: wallNanoseconds(), kind: .started, detail: "mallgate \(options.mode) started")]))
         logger.info("Pipeline started.", metadata: ["sources": "\(sources.count)", "mode": "\(options.mode)"])
         await withGracefulShutdownHandler {
@@ -136,15 +144,23 @@ public final class PipelineService: Service, Sendable {
         var out = await engine.flush()
         out.events.append(PipelineEvent(timeNanoseconds: wallNanoseconds(), kind: .stopped, detail: "mallgate \(options.mode) stopped"))
         await write(out)
-        do { try await sink.flush() } catch {
-            logger.error("The sink could not flush on shutdown.", metadata: ["error": "\(error)"])
-        }
         await writeStatus(intervalSeconds: 0)
         let counters = await engine.counters
         let sensors = await statusSensors()
         let elapsed = Double(monotonicNanoseconds() - start) / 1e9
+        let stores: [StoreVisitSummary]
+        do { stores = try await sink.database.visitSummary(afterID: firstVisit) } catch {
+            logger.error("Cannot read the visits back from the store.", metadata: ["error": "\(error)"])
+            stores = []
+        }
+        let sinkStatistics = await sink.statistics()
+        do { try await sink.close() } catch {
+            logger.error("The store could not be closed cleanly.", metadata: ["error": "\(error)"])
+        }
         state.withLock { s in
-            s.summary = Summary(counters: counters, sensors: sensors, elapsedSeconds: elapsed, captureErrors: s.captureErrors, devicesSeen: s.devices.count, dwellByStore: s.dwellByStore)
+            s.summary = Summary(
+                counters: counters, sensors: sensors, elapsedSeconds: elapsed, captureErrors: s.captureErrors,
+                devicesSeen: s.devices.count, stores: stores, sink: sinkStatistics)
         }
         logger.info("Pipeline stopped; everything flushed.", metadata: ["positions": "\(counters.positions)", "visits": "\(counters.visits)"])
     }
@@ -316,10 +332,9 @@ public final class PipelineService: Service, Sendable {
             }
         }
         if !out.visits.isEmpty {
-            DaemonMetrics.visits.increment(by: Int64(out.visits.count))
-            if options.exitWhenSourcesEnd {
-                state.withLock { s in for v in out.visits { s.dwellByStore[v.store, default: []].append(v.dwellSeconds) } }
-            }
+            let passes = out.visits.reduce(0) { $0 + ($1.passerBy ? 1 : 0) }
+            if out.visits.count > passes { DaemonMetrics.visits.increment(by: Int64(out.visits.count - passes)) }
+            if passes > 0 { DaemonMetrics.passersBy.increment(by: Int64(passes)) }
         }
         for event in out.events where event.kind == .sensorSilent || event.kind == .sensorBack {
             logger.warning("\(event.detail.prefix(1).uppercased() + event.detail.dropFirst()).", metadata: ["sensor": "\(event.sensor)", "event": "\(event.kind.rawValue)"])
@@ -327,7 +342,7 @@ public final class PipelineService: Service, Sendable {
         }
         do { try await sink.write(out) } catch {
             DaemonMetrics.sinkErrors.increment()
-            logger.error("The sink refused a batch.", metadata: ["error": "\(error)", "positions": "\(out.positions.count)", "visits": "\(out.visits.count)"])
+            logger.error("The store refused a batch.", metadata: ["error": "\(error)", "positions": "\(out.positions.count)", "visits": "\(out.visits.count)"])
         }
     }
 
@@ -342,7 +357,9 @@ public final class PipelineService: Service, Sendable {
         var lastPositions: UInt64 = 0
         let live = sources.contains { $0.isLive }
         while !Task.isCancelled {
-            try? await Task.sleep(for: .seconds(1))
+            // Once a second, or as often as the status file is due when that is more often.
+            let period = min(1, state.withLock { $0.configuration.health.statusIntervalSeconds })
+            try? await Task.sleep(for: .milliseconds(Int(period * 1000)))
             if Task.isCancelled { break }
             let now = live ? wallNanoseconds() : (await engine.latestCaptureNanoseconds ?? 0)
             let out = await engine.tick(now: now)
@@ -383,8 +400,25 @@ public final class PipelineService: Service, Sendable {
 
     private func writeStatus(rates: (Double, Double, Double) = (0, 0, 0), intervalSeconds: Double) async {
         let counters = await engine.counters
-        let sink = await self.sink.statistics()
+        let (optedOut, implausible) = state.withLock { s in
+            defer { s.skippedCounted = (counters.optedOut, counters.implausibleSignal) }
+            return (counters.optedOut - s.skippedCounted.0, counters.implausibleSignal - s.skippedCounted.1)
+        }
+        if optedOut > 0 { DaemonMetrics.skipped("opted_out").increment(by: Int64(optedOut)) }
+        if implausible > 0 { DaemonMetrics.skipped("implausible_signal").increment(by: Int64(implausible)) }
         let sensors = await statusSensors()
+        // Sensor health goes to the store with the status (every few seconds), not with every batch.
+        let health = sensors.map { s in
+            MallGateStore.SensorHealth(
+                sensor: s.name, lastHeardNanoseconds: s.lastHeard.map { Int64($0 * 1e9) }, frames: Int64(s.frames),
+                drops: Int64(s.droppedAtEdge), kernelDrops: Int64(s.kernelDropped),
+                status: s.silent ? "silent" : s.lastHeard == nil ? (s.restarts > 0 ? "retrying" : "never-heard") : "ok")
+        }
+        do { try await self.sink.write(PipelineOutput(), sensors: health) } catch {
+            DaemonMetrics.sinkErrors.increment()
+            logger.error("The store refused the sensor health rows.", metadata: ["error": "\(error)"])
+        }
+        let sink = await self.sink.statistics()
         let devices = await engine.activeDevices
         DaemonMetrics.activeDevices.record(devices)
         for s in sensors {
@@ -394,6 +428,7 @@ public final class PipelineService: Service, Sendable {
         if let bytes = sink.databaseBytes { DaemonMetrics.databaseBytes.record(bytes) }
         if let rows = sink.outboxBacklogRows { DaemonMetrics.outboxBacklogRows.record(rows) }
         if let age = sink.outboxOldestAgeSeconds { DaemonMetrics.outboxOldestAge.record(age) }
+        if let full = sink.diskFull { DaemonMetrics.diskFull.record(full ? 1 : 0) }
         let (configuration, reloadError, running) = state.withLock { ($0.configuration, $0.lastReloadError, $0.sourcesRunning) }
         let status = DaemonStatus(
             pid: getpid(), updated: wallSeconds(), started: started, mode: options.mode, venue: configuration.venuePath,
@@ -449,9 +484,6 @@ public final class PipelineService: Service, Sendable {
             $0.lastReloadError = nil
         }
         await write(out)
-        do { try await sink.flush() } catch {
-            logger.error("The sink could not flush after reload.", metadata: ["error": "\(error)"])
-        }
         DaemonMetrics.reloads.increment()
         logger.notice("Reloaded.", metadata: ["venue": "\(model.venue.id)", "model": "\(next.modelPath)"])
     }

@@ -2,6 +2,7 @@ import ArgumentParser
 import Logging
 import MallGateDaemon
 import MallGateLocalize
+import MallGateStore
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -16,8 +17,9 @@ struct ReplayCommand: AsyncParsableCommand {
             model, venue-graph smoothing, store visits, the local buffer — fed
             from capture files instead of the configured sources: one file per
             sensor (the base name is the sensor id), or directories of them.
-            Nothing is dropped. Results go to the state directory. Used for
-            tests, demos and backfills.
+            Nothing is dropped. Results go to the SQLite buffer in the state
+            directory (buffer.sqlite); the summary is read back from it. Used
+            for tests, demos and backfills.
 
             Example:
               mallgate replay --config gateway.toml sim/ --speed 1
@@ -114,19 +116,23 @@ struct ReplayCommand: AsyncParsableCommand {
         }
     }
 
-    /// The end-of-replay summary: totals, then visits and median dwell per store.
+    /// The end-of-replay summary: totals, then per store (as read back from the database)
+    /// visits, distinct visitors, passers-by and median dwell.
     static func report(_ s: PipelineService.Summary, stateDirectory: String) -> String {
         let rate = s.elapsedSeconds > 0 ? Double(s.counters.probeRequests) / s.elapsedSeconds : 0
         var text = "replayed \(s.counters.probeRequests) probe requests from \(s.sensors.filter { $0.frames > 0 }.count) sensors in \(String(format1(s.elapsedSeconds))) s (\(Int(rate.rounded())) probe requests/s)\n"
-        text += "devices \(s.devicesSeen), positions \(s.counters.positions), visits \(s.counters.visits); results in \(stateDirectory)\n"
-        let stores = s.dwellByStore.keys.sorted()
-        if !stores.isEmpty {
-            let width = max(5, stores.map(\.count).max() ?? 5)
-            text += "store".padding(width) + "  visits  median dwell\n"
-            for store in stores {
-                let dwell = s.dwellByStore[store]!.sorted()
-                let median = dwell.count % 2 == 1 ? dwell[dwell.count / 2] : (dwell[dwell.count / 2 - 1] + dwell[dwell.count / 2]) / 2
-                text += store.padding(width) + "  " + String(dwell.count).leftPadding(6) + "  " + "\(Int(median.rounded())) s".leftPadding(12) + "\n"
+        if s.counters.optedOut > 0 { text += "opted out: \(s.counters.optedOut) probe requests dropped\n" }
+        text += "devices \(s.devicesSeen), positions \(s.counters.positions), visits \(s.counters.visits), passers-by \(s.counters.passersBy)\n"
+        var buffer = "written to \(stateDirectory)/buffer.sqlite"
+        if let bytes = s.sink.databaseBytes { buffer += " (\(format1(Double(bytes) / 1_048_576)) MiB" + (s.sink.outboxBacklogRows.map { ", \($0) rows waiting for upload)" } ?? ")") }
+        text += buffer + "\n"
+        if !s.stores.isEmpty {
+            let width = max(5, s.stores.map(\.storeName.count).max() ?? 5)
+            text += "store".padding(width) + "  visits  visitors  passers-by  median dwell\n"
+            for store in s.stores {
+                let median = store.medianDwellSeconds.map { "\(Int($0.rounded())) s" } ?? "-"
+                text += store.storeName.padding(width) + "  " + String(store.visits).leftPadding(6) + "  " + String(store.visitors).leftPadding(8)
+                    + "  " + String(store.passersBy).leftPadding(10) + "  " + median.leftPadding(12) + "\n"
             }
         }
         return text

@@ -73,9 +73,14 @@ struct StatusCommand: ParsableCommand {
         }
         text += "totals: \(s.probeRequests) probe requests, \(s.positions) positions, \(s.visits) visits\n"
         var backlog = "backlog:"
-        if let rows = s.sink.outboxBacklogRows { backlog += " \(rows) rows" } else { backlog += " no outbox" }
-        if let bytes = s.sink.databaseBytes { backlog += ", buffer \(fixed1(Double(bytes) / 1_048_576)) MiB" }
+        if let rows = s.sink.outboxBacklogRows { backlog += " \(rows) rows waiting for upload" } else { backlog += " unknown" }
+        if let age = s.sink.outboxOldestAgeSeconds { backlog += ", oldest batch \(duration(age)) old" }
         text += backlog + "\n"
+        var buffer = "database:"
+        if let bytes = s.sink.databaseBytes { buffer += " \(fixed1(Double(bytes) / 1_048_576)) MiB" } else { buffer += " size unknown" }
+        if let rows = s.sink.rowsCommitted { buffer += ", \(rows) positions committed since start" }
+        if s.sink.diskFull == true { buffer += "; DISK FULL, rows held in memory" }
+        text += buffer + "\n"
         if let error = s.lastReloadError { text += "last reload refused: \(error)\n" }
         if let listen = s.metrics {
             text += "metrics: http://\(listen)/metrics (\(metricsPage == nil ? "not answering" : "answering"))\n"

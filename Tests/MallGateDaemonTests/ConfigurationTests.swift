@@ -138,6 +138,21 @@ struct ConfigurationTests {
             """, [:], [
             "\(file):11: visits.count_interval_seconds: must divide a day evenly (e.g. 300, 900, 3600), so intervals line up across days (got 7000)",
         ]),
+        ("visits: a silence timeout shorter than the exit timeout, no windows to enter", head + """
+            [visits]
+            exit_timeout_seconds = 120
+            silence_timeout_seconds = 60
+            enter_windows = 0
+            """, [:], [
+            "\(file):10: visits.silence_timeout_seconds: must not be shorter than visits.exit_timeout_seconds (120): an idle phone in a store probes rarely (got 60)",
+            "\(file):11: visits.enter_windows: must be between 1 and 100 windows (got 0)",
+        ]),
+        ("pseudo-devices switched with a string", head + """
+            [privacy]
+            pseudo_devices = "no"
+            """, [:], [
+            "\(file):9: privacy.pseudo_devices: expected true or false, got a string",
+        ]),
         ("several problems, reported in file order", head + """
             [health]
             retry_max_seconds = -1
@@ -182,6 +197,35 @@ struct ConfigurationTests {
         #expect(c.upstream == nil)
         #expect(c.windows.lengthSeconds == 10 && c.windows.stepSeconds == 5)
         #expect(c.visits.countIntervalSeconds == 900)
+    }
+
+    @Test func visitAndPrivacyKeysReachTheStages() throws {
+        let directory = makeTemporaryDirectory("config-visits")
+        let text = Self.head + """
+            [privacy]
+            rotation = "weekly"
+            pseudo_devices = false
+            opt_out_file = "opt-out.txt"
+            [visits]
+            min_dwell_seconds = 45
+            exit_timeout_seconds = 120
+            silence_timeout_seconds = 900
+            enter_windows = 2
+            count_interval_seconds = 300
+            [retention]
+            max_database_mb = 64
+            """
+        #expect(writeText(directory + "/gateway.toml", text))
+        let c = try DaemonConfiguration.load(path: directory + "/gateway.toml", environment: [:])
+        #expect(c.privacy == PrivacyConfiguration(rotation: .weekly, optOutFile: directory + "/opt-out.txt", pseudoDevices: false))
+        #expect(c.visits.minimumDwellSeconds == 45 && c.visits.exitTimeoutSeconds == 120)
+        #expect(c.visits.silenceTimeoutSeconds == 900 && c.visits.enterWindows == 2)
+        #expect(c.visits.countIntervalSeconds == 300)
+        #expect(c.retention.maxDatabaseMegabytes == 64)
+        // Defaults when the tables are absent: grouping on, the tracker's own timeouts.
+        #expect(writeText(directory + "/plain.toml", Self.head))
+        let plain = try DaemonConfiguration.load(path: directory + "/plain.toml", environment: [:])
+        #expect(plain.privacy.pseudoDevices && plain.visits.silenceTimeoutSeconds == 600 && plain.visits.enterWindows == 3)
     }
 
     @Test func everySourceKindParses() throws {

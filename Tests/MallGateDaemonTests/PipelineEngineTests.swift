@@ -1,17 +1,21 @@
 import MallGateCapture
 import MallGateDaemon
 import MallGateDecode
+import MallGateIdentify
 import MallGateLocalize
 import Testing
 
 /// The engine between capture and sink, driven with hand-made observations and an injected clock.
 @Suite(.serialized)
 struct PipelineEngineTests {
-    /// Identify seam for tests: MAC 02:…:01 is device 7, MAC 02:…:02 has opted out.
-    struct TableIdentifier: DeviceIdentifying {
-        mutating func deviceID(mac: MACAddress, timeNanoseconds: Int64) -> UInt64? {
-            mac == MACAddress(0x02, 0, 0, 0, 0, 0x01) ? 7 : nil
-        }
+    static let key = IdentityKey.random()
+    static let optedOutMAC = MACAddress(0x02, 0, 0, 0, 0, 0x02)
+
+    /// The identify stage with 02:…:02 on the opt-out list (pseudo-devices off, so ids are the keyed hashes).
+    static func identifier() -> DeviceIdentifier {
+        var optOut = OptOutList(key: key)
+        _ = optOut.add(optedOutMAC)
+        return DeviceIdentifier(key: key, rotation: .never, optOut: optOut)
     }
 
     static func probe(_ mac: MACAddress, sensor: Int, seconds: Int64, dBm: Int8 = -55) -> Observation {
@@ -23,16 +27,21 @@ struct PipelineEngineTests {
 
     static func engine() throws -> (PipelineEngine, [SensorID]) {
         let f = try #require(DaemonProcessTests.fixture, "the simulate/train fixture failed")
-        let (config, _) = DaemonProcessTests.writeConfiguration(f, name: "engine", sources: "[[sources]]\nkind = \"directory\"\npath = \"/nonexistent\"\n")
+        let (config, _) = DaemonProcessTests.writeConfiguration(
+            f, name: "engine", sources: "[[sources]]\nkind = \"directory\"\npath = \"/nonexistent\"\n[privacy]\npseudo_devices = false\n")
         let (configuration, model) = try Daemon.prepare(configPath: config)
         let sensors = model.model.features.sensorNames.map { SensorID($0) }
-        return (PipelineEngine(model: model, configuration: configuration, identifier: TableIdentifier()), sensors)
+        return (PipelineEngine(model: model, configuration: configuration, identifier: identifier()), sensors)
     }
 
     @Test func optedOutDevicesNeverReachAPosition() async throws {
         let (engine, sensors) = try Self.engine()
         let kept = MACAddress(0x02, 0, 0, 0, 0, 0x01)
-        let optedOut = MACAddress(0x02, 0, 0, 0, 0, 0x02)
+        let optedOut = Self.optedOutMAC
+        // The kept device's id, from an identifier with the same key and no opt-out list.
+        var plain = DeviceIdentifier(key: Self.key)
+        let computed = plain.deviceID(kept, unixNanoseconds: 0)
+        let keptID = try #require(computed)
         var batch: [Observation] = []
         for second in 0..<60 as Range<Int64> {
             for sensor in sensors.indices {
@@ -43,7 +52,7 @@ struct PipelineEngineTests {
         var out = await engine.process(batch, sensors: sensors)
         out.append(await engine.flush())
         #expect(!out.positions.isEmpty)
-        #expect(out.positions.allSatisfy { $0.device == 7 })
+        #expect(out.positions.allSatisfy { $0.device == keptID })
         let counters = await engine.counters
         #expect(counters.optedOut == UInt64(60 * sensors.count))
         #expect(counters.probeRequests == UInt64(120 * sensors.count))
