@@ -259,6 +259,7 @@ public actor PipelineEngine {
         drainEvents(into: &out)
         append(counts, into: &out)
         pendingDwell = [:]
+        current = [:]  // every visit has ended: nobody is "in a store now"
         return out
     }
 
