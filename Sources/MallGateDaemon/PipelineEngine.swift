@@ -65,6 +65,18 @@ public actor PipelineEngine {
     public private(set) var counters = Counters()
     public private(set) var sensors: [String: SensorHealth] = [:]
 
+    /// Fault injection for the watchdog test: `MALLGATE_FAULT_STALL_AFTER_SECONDS=N` makes the
+    /// engine block its thread forever N seconds after it starts, as a pipeline caught in a
+    /// bug or waiting on a hung disk would. Nothing in a configuration file can set it.
+    private let stallDeadline: Int64? = getenv("MALLGATE_FAULT_STALL_AFTER_SECONDS")
+        .flatMap { Double(String(cString: $0)) }
+        .map { monotonicNanoseconds() + Int64($0 * 1e9) }
+
+    private func stallIfInjected() {
+        guard let stallDeadline, monotonicNanoseconds() >= stallDeadline else { return }
+        while true { sleep(3600) }
+    }
+
     /// - Parameters:
     ///   - identifier: the identify stage: keyed ids, rotation and the opt-out list.
     public init(model: PipelineModel, configuration: DaemonConfiguration, identifier: DeviceIdentifier) {
@@ -96,6 +108,7 @@ public actor PipelineEngine {
     ///   - sensors: that session's sensors (``CaptureSession/sensors``), which `Observation.sensor` indexes.
     /// - Returns: the positions, visits, counts and events the batch completed.
     public func process(_ batch: [Observation], sensors sessionSensors: [SensorID]) -> PipelineOutput {
+        stallIfInjected()
         let map = sensorMap(sessionSensors)
         var out = PipelineOutput()
         var heard = [Int64](repeating: .min, count: sessionSensors.count)
@@ -224,6 +237,7 @@ public actor PipelineEngine {
     /// returns only if the pipeline is not stuck.
     /// - Parameter now: the pipeline clock: wall time for live capture, the latest capture time in replay.
     public func tick(now: Int64) -> PipelineOutput {
+        stallIfInjected()
         var out = PipelineOutput()
         let silentAfter = Int64(configuration.health.sensorSilentAfterSeconds * 1e9)
         for name in sensors.keys.sorted() {
