@@ -24,6 +24,7 @@ struct MallGate: AsyncParsableCommand {
             RunCommand.self,
             ReplayCommand.self,
             StatusCommand.self,
+            DoctorCommand.self,
         ]
     )
 }
