@@ -1,4 +1,6 @@
 internal import Glibc
+internal import MallGateLocalize
+internal import MallGateVenue
 
 extension Doctor {
     /// The venue and model load and belong together (the model was trained for this layout and these sensors).
@@ -24,8 +26,7 @@ extension Doctor {
             guard case let .interface(name, _, _, monitorMode) = source.kind else { return nil }
             let id = "interface.\(name)"
             let directory = environment.netClassDirectory + "/" + name
-            var info = stat()
-            guard stat(directory, &info) == 0 else {
+            guard access(directory, F_OK) == 0 else {
                 return DoctorCheck(
                     id: id, status: .fail, message: "\(name) (sensor \(source.sensor)) does not exist (no \(directory))",
                     fix: "plug in the radio and check its name with `ip link`; a udev rule gives it a stable name (firmware-configs/), or correct `interface` in \(configuration.file)")
@@ -230,9 +231,11 @@ extension Doctor {
     }
 
     static func fileSize(_ path: String) -> UInt64? {
-        var info = stat()
-        guard stat(path, &info) == 0 else { return nil }
-        return UInt64(info.st_size)
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { return nil }
+        defer { close(fd) }
+        let end = lseek(fd, 0, SEEK_END)
+        return end < 0 ? nil : UInt64(end)
     }
 
     static func mebibytes(_ bytes: UInt64) -> String {
@@ -242,14 +245,23 @@ extension Doctor {
 }
 
 extension DoctorEnvironment {
-    /// `adjtimex(2)` with no modes: reads the kernel's NTP state; STA_UNSYNC set means no daemon disciplines the clock.
+    /// `adjtimex(2)` with no modes: reads the kernel's NTP state without changing it (no privilege needed).
+    ///
+    /// Glibc's Swift module does not include <sys/timex.h>, so the function is looked up with `dlsym`
+    /// and given a zeroed buffer larger than `struct timex`; only its return value is used:
+    /// TIME_ERROR (5) while STA_UNSYNC is set, i.e. while no NTP daemon disciplines the clock.
     public static let adjtimexClockSync: @Sendable () -> ClockSync = {
-        var t = timex()
-        t.modes = 0
-        let state = adjtimex(&t)
+        typealias AdjTimex = @convention(c) (UnsafeMutableRawPointer) -> Int32
+        guard let symbol = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "adjtimex") else {
+            return .unknown(detail: "adjtimex is not available")
+        }
+        let adjtimex = unsafeBitCast(symbol, to: AdjTimex.self)
+        let buffer = UnsafeMutableRawPointer.allocate(byteCount: 1024, alignment: 16)
+        defer { buffer.deallocate() }
+        buffer.initializeMemory(as: UInt8.self, repeating: 0, count: 1024)
+        let state = adjtimex(buffer)
         if state < 0 { return .unknown(detail: "adjtimex: \(String(cString: strerror(errno)))") }
-        // STA_UNSYNC is 0x0040 in <sys/timex.h>; TIME_ERROR (5) is what adjtimex returns while it is set.
-        if t.status & 0x0040 != 0 || state == 5 { return .unsynchronised(detail: "adjtimex: STA_UNSYNC set") }
+        if state == 5 { return .unsynchronised(detail: "adjtimex: STA_UNSYNC set, no NTP daemon disciplines the clock") }
         return .synchronised
     }
 
@@ -262,8 +274,9 @@ extension DoctorEnvironment {
 
     /// A directory this process can create files in.
     public static let accessWritableDirectory: @Sendable (String) -> Bool = { path in
-        var info = stat()
-        return stat(path, &info) == 0 && (info.st_mode & S_IFMT) == S_IFDIR && access(path, W_OK | X_OK) == 0
+        guard let handle = opendir(path) else { return false }
+        closedir(handle)
+        return access(path, W_OK | X_OK) == 0
     }
 
     /// `sqlite3 -readonly FILE 'PRAGMA quick_check;'`, or nil when the sqlite3 command is not installed.
