@@ -108,7 +108,7 @@ extension Doctor {
         case .unsynchronised(let detail):
             return DoctorCheck(
                 id: "clock", status: .fail,
-                message: "system clock not synchronised (\(detail)); this box has no RTC, positions stamped before sync are marked unsynchronised",
+                message: "system clock not synchronised (\(detail)); the box may have no RTC, so positions and visits stamped before NTP sync carry a wrong time",
                 fix: fix)
         case .unknown(let detail):
             return DoctorCheck(id: "clock", status: .warn, message: "cannot tell whether the clock is synchronised (\(detail))", fix: fix)

@@ -17,6 +17,7 @@ struct HelpTextTests {
         (["run", "--help"], "run-help.txt"),
         (["replay", "--help"], "replay-help.txt"),
         (["status", "--help"], "status-help.txt"),
+        (["doctor", "--help"], "doctor-help.txt"),
     ])
     func helpMatchesTheGoldenText(arguments: [String], golden: String) throws {
         let expected = try #require(readText(packageRoot + "/Tests/MallGateConformanceTests/Golden/" + golden))

@@ -135,13 +135,13 @@ struct DoctorTests {
         #expect(!report.checks.contains { $0.id.hasPrefix("interface.") })
     }
 
-    @Test func anUnsynchronisedClockFailsAndSaysPositionsAreMarked() throws {
+    @Test func anUnsynchronisedClockFailsAndSaysPositionsAreAffected() throws {
         var s = try Self.setup("clock")
         s.environment.clockSync = { .unsynchronised(detail: "faked") }
         let report = Self.run(s)
         let check = try #require(report["clock"])
         #expect(check.status == .fail && report.failed)
-        #expect(check.message.contains("marked"))
+        #expect(check.message.contains("stamped before NTP sync"))
         #expect(check.fix.contains("chrony") && check.fix.contains("timesyncd"))
     }
 
