@@ -165,7 +165,9 @@ extension Doctor {
         if answer == "ok" {
             return DoctorCheck(id: "database", status: .ok, message: "\(sizeText), quick_check ok")
         }
-        let first = answer.split(separator: "\n").first.map(String.init) ?? "no answer"
+        // quick_check prefixes its findings with a `*** in database main ***` header: show the findings.
+        let findings = answer.split(separator: "\n").filter { !$0.hasPrefix("***") }.prefix(3)
+        let first = findings.isEmpty ? (answer.isEmpty ? "no answer from quick_check" : answer) : findings.joined(separator: "; ")
         return DoctorCheck(
             id: "database", status: .fail, message: "\(sizeText) is damaged: \(first)",
             fix: "stop the service, move \(path) aside (unsynced rows in it are lost) and start it again; it creates a new one")
