@@ -244,6 +244,25 @@ struct DoctorTests {
         #expect(report.checks[0].message.contains("metrics.listn"))
     }
 
+    @Test func eachLineSaysStatusWhatAndFix() throws {
+        var s = try Self.setup("text")
+        s.environment.clockSync = { .unsynchronised(detail: "faked") }
+        let lines = Self.run(s).text.split(separator: "\n")
+        let clock = try #require(lines.first { $0.contains("clock:") })
+        #expect(clock.hasPrefix("FAIL  clock: system clock not synchronised (faked)") && clock.contains(" — fix: enable time sync"))
+        #expect(lines.filter { $0.hasPrefix("ok    ") }.count == lines.count - 1)
+        #expect(!lines.contains { $0.hasPrefix("ok") && $0.contains("fix:") })
+    }
+
+    /// The real statvfs probe agrees with python's os.statvfs (other processes write meanwhile: 256 MiB slack).
+    @Test func theStatvfsProbeAgreesWithPython() throws {
+        let free = try #require(DoctorEnvironment.statvfsFreeBytes("/tmp"))
+        let python = shell("python3 -c 'import os; s = os.statvfs(\"/tmp\"); print(s.f_bavail * s.f_frsize)'")
+        let reference = try #require(UInt64(python.output.trimmingCharacters(in: " \n")))
+        #expect(free > reference ? free - reference < 256 << 20 : reference - free < 256 << 20)
+        #expect(DoctorEnvironment.statvfsFreeBytes("/no/such/directory") == nil)
+    }
+
     /// The binary with `--json`: one object python's json module parses, exit 1 on the induced faults.
     @Test func theBinaryPrintsJSONForFleetTooling() throws {
         let s = try Self.setup(
