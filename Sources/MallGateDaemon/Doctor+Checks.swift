@@ -255,16 +255,32 @@ extension DoctorEnvironment {
     public static let adjtimexClockSync: @Sendable () -> ClockSync = {
         typealias AdjTimex = @convention(c) (UnsafeMutableRawPointer) -> Int32
         guard let symbol = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "adjtimex") else {
-            return .unknown(detail: "adjtimex is not available")
+            return timedatectlClockSync()
         }
         let adjtimex = unsafeBitCast(symbol, to: AdjTimex.self)
         let buffer = UnsafeMutableRawPointer.allocate(byteCount: 1024, alignment: 16)
         defer { buffer.deallocate() }
         buffer.initializeMemory(as: UInt8.self, repeating: 0, count: 1024)
         let state = adjtimex(buffer)
-        if state < 0 { return .unknown(detail: "adjtimex: \(String(cString: strerror(errno)))") }
+        if state < 0 { return timedatectlClockSync() }
         if state == 5 { return .unsynchronised(detail: "adjtimex: STA_UNSYNC set, no NTP daemon disciplines the clock") }
         return .synchronised
+    }
+
+    /// `timedatectl show -p NTPSynchronized --value` (systemd's view), for when adjtimex cannot be asked.
+    static func timedatectlClockSync() -> ClockSync {
+        guard let pipe = popen("timedatectl show -p NTPSynchronized --value 2>/dev/null", "r") else {
+            return .unknown(detail: "neither adjtimex nor timedatectl answered")
+        }
+        var buffer = [CChar](repeating: 0, count: 64)
+        let answered = fgets(&buffer, 64, pipe) != nil
+        pclose(pipe)
+        let answer = answered ? String(cString: buffer).trimmingWhitespace() : ""
+        switch answer {
+        case "yes": return .synchronised
+        case "no": return .unsynchronised(detail: "timedatectl: NTPSynchronized=no")
+        default: return .unknown(detail: "neither adjtimex nor timedatectl answered")
+        }
     }
 
     /// Bytes available to unprivileged users on the filesystem of `path` (what the service user can use).
