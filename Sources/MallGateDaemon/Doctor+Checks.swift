@@ -272,10 +272,10 @@ extension DoctorEnvironment {
         guard let pipe = popen("timedatectl show -p NTPSynchronized --value 2>/dev/null", "r") else {
             return .unknown(detail: "neither adjtimex nor timedatectl answered")
         }
-        var buffer = [CChar](repeating: 0, count: 64)
-        let answered = fgets(&buffer, 64, pipe) != nil
+        var buffer = [UInt8](repeating: 0, count: 64)
+        let count = fread(&buffer, 1, buffer.count, pipe)
         pclose(pipe)
-        let answer = answered ? String(cString: buffer).trimmingWhitespace() : ""
+        let answer = String(decoding: buffer.prefix(max(0, count)), as: UTF8.self).trimmingWhitespace()
         switch answer {
         case "yes": return .synchronised
         case "no": return .unsynchronised(detail: "timedatectl: NTPSynchronized=no")
