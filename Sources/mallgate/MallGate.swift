@@ -25,6 +25,7 @@ struct MallGate: AsyncParsableCommand {
             ReplayCommand.self,
             StatusCommand.self,
             DevicesCommand.self,
+            DoctorCommand.self,
         ]
     )
 }

@@ -18,6 +18,7 @@ struct HelpTextTests {
         (["replay", "--help"], "replay-help.txt"),
         (["status", "--help"], "status-help.txt"),
         (["devices", "--help"], "devices-help.txt"),
+        (["doctor", "--help"], "doctor-help.txt"),
     ])
     func helpMatchesTheGoldenText(arguments: [String], golden: String) throws {
         let expected = try #require(readText(packageRoot + "/Tests/MallGateConformanceTests/Golden/" + golden))
