@@ -72,9 +72,10 @@ struct CaptureSessionTests {
             sources: [(live, live: true), (try PcapFileSource(path: path, sensor: "replay"), live: false)],
             options: options)
         var replayed = 0
-        // The TZSP source never ends by itself: stop after a deadline so a failure fails, not hangs.
+        // The TZSP source never ends by itself: stop after a deadline so a failure fails, not
+        // hangs. Generous: on a loaded machine (every suite in parallel) 20 s was seen to be short.
         let deadline = Task {
-            try await Task.sleep(for: .seconds(20))
+            try await Task.sleep(for: .seconds(120))
             session.stop()
         }
         defer { deadline.cancel() }

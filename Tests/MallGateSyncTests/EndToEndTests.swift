@@ -28,15 +28,18 @@ struct EndToEndTests {
         }
     }
 
-    static func configuration(url: String, token: String, gateway: String) -> UploaderConfiguration {
+    /// Short timeouts make the fault tests' stalls quick; the exactly-once tests pass generous
+    /// ones, because on a loaded CI machine (every suite in parallel on two cores) a first
+    /// request can take seconds, and one `drainOnce` must deliver everything there.
+    static func configuration(url: String, token: String, gateway: String, timeoutSeconds: Int64 = 2) -> UploaderConfiguration {
         var configuration = UploaderConfiguration(url: url, token: token, gatewayID: gateway)
         configuration.batchesPerRound = 4
         configuration.backoff = Backoff(initial: .milliseconds(20), maximum: .seconds(2))
         configuration.idlePollInterval = .milliseconds(20)
-        configuration.connectTimeout = .seconds(2)
-        configuration.uploadTimeout = .seconds(2)
-        configuration.responseTimeout = .seconds(2)
-        configuration.requestTimeout = .seconds(3)
+        configuration.connectTimeout = .seconds(timeoutSeconds)
+        configuration.uploadTimeout = .seconds(timeoutSeconds)
+        configuration.responseTimeout = .seconds(timeoutSeconds)
+        configuration.requestTimeout = .seconds(timeoutSeconds + 1)
         return configuration
     }
 
@@ -58,7 +61,7 @@ struct EndToEndTests {
         batches += Self.batches(33, seed: 21).suffix(2)  // sequences 32, 33
         let outbox = InMemoryOutbox(batches)
         let uploader = try Uploader(
-            configuration: Self.configuration(url: collector.url, token: token, gateway: "gw-e2e"), outbox: outbox, nowUnixMs: { 0 })
+            configuration: Self.configuration(url: collector.url, token: token, gateway: "gw-e2e", timeoutSeconds: 30), outbox: outbox, nowUnixMs: { 0 })
 
         #expect(await uploader.drainOnce() == .drained)
         let delivered = batches.filter { $0.venueID == Self.venue }
