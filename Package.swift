@@ -206,6 +206,8 @@ let package = Package(
             name: "MallGateCollector",
             dependencies: [
                 "MallGateWire",
+                // The venue layouts it serves to gateways; its JSON string escaper for reports.
+                "MallGateVenue",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),

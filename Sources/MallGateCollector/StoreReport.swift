@@ -1,3 +1,5 @@
+internal import MallGateVenue
+
 /// The per-store report as CSV (for spreadsheets) and JSON.
 ///
 /// Written by hand: a flat table of numbers and zone ids, where a Codable round trip through
@@ -14,10 +16,10 @@ public enum StoreReport {
 
     /// `{"venue":…,"bucket_seconds":…,"rows":[{"store":…,"bucket_start_ms":…,…}]}`.
     public static func json(venue: String, bucketSeconds: Int64, _ rows: [StoreReportRow]) -> String {
-        var out = "{\"venue\":\(jsonString(venue)),\"bucket_seconds\":\(bucketSeconds),\"rows\":["
+        var out = "{\"venue\":\(jsonQuoted(venue)),\"bucket_seconds\":\(bucketSeconds),\"rows\":["
         for (index, row) in rows.enumerated() {
             if index > 0 { out += "," }
-            out += "{\"store\":\(jsonString(row.store)),\"bucket_start_ms\":\(row.bucketStartMs),\"footfall\":\(row.footfall),"
+            out += "{\"store\":\(jsonQuoted(row.store)),\"bucket_start_ms\":\(row.bucketStartMs),\"footfall\":\(row.footfall),"
             out += "\"passers_by\":\(row.passersBy),\"mean_dwell_seconds\":\(formatSeconds(row.meanDwellSeconds))}"
         }
         return out + "]}\n"
@@ -32,24 +34,6 @@ public enum StoreReport {
     static func csvField(_ text: String) -> String {
         guard text.contains(where: { $0 == "," || $0 == "\"" || $0.isNewline }) else { return text }
         return "\"" + text.replacingAll("\"", with: "\"\"") + "\""
-    }
-
-    static func jsonString(_ text: String) -> String {
-        var out = "\""
-        for scalar in text.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            case _ where scalar.value < 0x20:
-                let hex = String(scalar.value, radix: 16)
-                out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
-            default: out.unicodeScalars.append(scalar)
-            }
-        }
-        return out + "\""
     }
 }
 
