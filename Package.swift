@@ -167,6 +167,7 @@ let package = Package(
                 "MallGateLocalize",
                 "MallGateVisits",
                 "MallGateIdentify",
+                "MallGateState",
                 "MallGateStore",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],

@@ -1,4 +1,5 @@
 internal import Glibc
+internal import MallGateState
 public import Logging
 public import MallGateStore
 internal import MallGateVisits
@@ -122,15 +123,4 @@ enum SystemClock {
     static func isSynchronized() -> Bool {
         access("/run/systemd/timesync/synchronized", F_OK) == 0
     }
-}
-
-/// Creates `path` and missing parents (`mkdir -p`); returns errno on failure.
-func makeDirectories(_ path: String) -> Int32? {
-    var prefix = path.hasPrefix("/") ? "/" : ""
-    for component in path.split(separator: "/") {
-        prefix += component
-        if mkdir(prefix, 0o755) != 0 && errno != EEXIST { return errno }
-        prefix += "/"
-    }
-    return nil
 }

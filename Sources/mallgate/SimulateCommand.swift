@@ -3,6 +3,7 @@ import ArgumentParser
 import Glibc
 #endif
 import MallGateSimulator
+import MallGateState
 import MallGateVenue
 
 /// `mallgate simulate`: people and phones in a venue → one pcap per sensor plus ground truth.

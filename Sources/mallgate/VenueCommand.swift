@@ -1,4 +1,5 @@
 import ArgumentParser
+import MallGateState
 import MallGateVenue
 #if canImport(Glibc)
 import Glibc

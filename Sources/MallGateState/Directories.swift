@@ -1,11 +1,10 @@
-#if canImport(Glibc)
-import Glibc
-#endif
+internal import Glibc
 
 /// Creates `path` and any missing parents, like `mkdir -p`; returns errno on failure, nil on success.
 ///
-/// Output options (`--svg-dir`, `--out`) name directories a user expects to be made for them.
-func makeDirectories(_ path: String) -> Int32? {
+/// The daemon's state directory and the CLI's output options (`--svg-dir`, `--out`) name
+/// directories a user expects to be made for them.
+public func makeDirectories(_ path: String) -> Int32? {
     var prefix = path.hasPrefix("/") ? "/" : ""
     for component in path.split(separator: "/") {
         prefix += component
