@@ -27,15 +27,7 @@ public enum IdentityKeyFile {
         do throws(StateFileError) {
             defer { close(fd) }
             guard fchmod(fd, 0o600) == 0 else { throw systemError("fchmod", temporary) }
-            try key.withKeyMaterial { (raw) throws(StateFileError) in
-                var done = 0
-                while done < raw.count {
-                    let n = write(fd, raw.baseAddress! + done, raw.count - done)
-                    if n < 0 && errno == EINTR { continue }
-                    guard n > 0 else { throw systemError("write", temporary) }
-                    done += n
-                }
-            }
+            try key.withKeyMaterial { (raw) throws(StateFileError) in try writeAll(fd, raw, path: temporary) }
             guard fsync(fd) == 0 else { throw systemError("fsync", temporary) }
         } catch {
             unlink(temporary)

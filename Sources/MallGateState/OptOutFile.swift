@@ -43,14 +43,8 @@ public enum OptOutFile {
         guard fd >= 0 else { throw systemError("open", temporary) }
         do throws(StateFileError) {
             defer { close(fd) }
-            var bytes = Array(text.utf8)
-            var done = 0
-            while done < bytes.count {
-                let n = bytes.withUnsafeMutableBytes { write(fd, $0.baseAddress! + done, $0.count - done) }
-                if n < 0 && errno == EINTR { continue }
-                guard n > 0 else { throw systemError("write", temporary) }
-                done += n
-            }
+            let bytes = Array(text.utf8)
+            try bytes.withUnsafeBytes { (raw) throws(StateFileError) in try writeAll(fd, raw, path: temporary) }
             guard fsync(fd) == 0 else { throw systemError("fsync", temporary) }
         } catch {
             unlink(temporary)

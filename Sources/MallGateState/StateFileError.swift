@@ -45,3 +45,15 @@ public struct StateFileError: Error, Sendable, Equatable, CustomStringConvertibl
 func systemError(_ function: String, _ path: String) -> StateFileError {
     StateFileError(.system(function: function, errno: errno), path: path)
 }
+
+/// Writes all of `bytes` to `fd`, retrying short writes and EINTR: the key and opt-out files
+/// are written whole or the write fails with the file named.
+func writeAll(_ fd: Int32, _ bytes: UnsafeRawBufferPointer, path: String) throws(StateFileError) {
+    var done = 0
+    while done < bytes.count {
+        let n = write(fd, bytes.baseAddress! + done, bytes.count - done)
+        if n < 0 && errno == EINTR { continue }
+        guard n > 0 else { throw systemError("write", path) }
+        done += n
+    }
+}
