@@ -43,8 +43,11 @@ public enum OptOutFile {
         guard fd >= 0 else { throw systemError("open", temporary) }
         do throws(StateFileError) {
             defer { close(fd) }
-            let bytes = Array(text.utf8)
-            try bytes.withUnsafeBytes { (raw) throws(StateFileError) in try writeAll(fd, raw, path: temporary) }
+            // withUnsafeBytes rethrows untyped errors: carry the typed one out by value.
+            let failure: StateFileError? = Array(text.utf8).withUnsafeBytes { raw in
+                do { try writeAll(fd, raw, path: temporary); return nil } catch { return error }
+            }
+            if let failure { throw failure }
             guard fsync(fd) == 0 else { throw systemError("fsync", temporary) }
         } catch {
             unlink(temporary)
