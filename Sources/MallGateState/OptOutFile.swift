@@ -44,8 +44,8 @@ public enum OptOutFile {
         do throws(StateFileError) {
             defer { close(fd) }
             // withUnsafeBytes rethrows untyped errors: carry the typed one out by value.
-            let failure: StateFileError? = Array(text.utf8).withUnsafeBytes { raw in
-                do { try writeAll(fd, raw, path: temporary); return nil } catch { return error }
+            let failure = Array(text.utf8).withUnsafeBytes { (raw) -> StateFileError? in
+                do throws(StateFileError) { try writeAll(fd, raw, path: temporary); return nil } catch { return error }
             }
             if let failure { throw failure }
             guard fsync(fd) == 0 else { throw systemError("fsync", temporary) }
