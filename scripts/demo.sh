@@ -60,7 +60,7 @@ enabled = false
 EOF
 
 echo "== the gateway's pipeline over the captures, into SQLite (mallgate replay)" >&2
-"$bin" replay --config "$demo/gateway.toml"
+"$bin" replay --config "$demo/gateway.toml" "$demo/captures"
 echo >&2
 if command -v python3 >/dev/null && [ -f "$demo/truth/truth-visits.csv" ]; then
     echo "== the simulation's truth, for comparison: visits of 30 s or more per store" >&2
