@@ -28,6 +28,7 @@ let package = Package(
         .library(name: "MallGateWire", targets: ["MallGateWire"]),
         .library(name: "MallGateSync", targets: ["MallGateSync"]),
         .library(name: "MallGateCollector", targets: ["MallGateCollector"]),
+        .library(name: "MallGateWeb", targets: ["MallGateWeb"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -87,7 +88,8 @@ let package = Package(
             swiftSettings: strict),
 
         // The daemon's state directory: the identity key file and the opt-out list file (Glibc I/O).
-        .target(name: "MallGateState", dependencies: ["MallGateIdentify"], swiftSettings: strict),
+        // Also the installed model/venue artifacts (SHA-256 names).
+        .target(name: "MallGateState", dependencies: ["MallGateIdentify", .product(name: "Crypto", package: "swift-crypto")], swiftSettings: strict),
 
         // The venue: floors, zones, connections, sensors; validation, IMDF import, SVG plans.
         // Pure apart from reading files.
@@ -144,12 +146,50 @@ let package = Package(
                 "MallGateState",
                 "MallGateVisits",
                 "MallGateStore",
+                // Sync in the daemon: the outbox as wire batches, the uploader, doctor's upstream check,
+                // and the artifact puller (model files and venue layouts from the collector).
+                "MallGateWire",
+                "MallGateSync",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                "MallGateWeb",
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "TOMLKit", package: "TOMLKit"),
                 .product(name: "Hummingbird", package: "hummingbird"),
+            ],
+            swiftSettings: strict
+        ),
+
+        // The web UI (issue 8): installation view, calibration, training, "where am I", dashboard.
+        // Pages are plain HTML/CSS/JS embedded in the binary; the daemon supplies live state
+        // through the WebBackend protocol (so this module does not depend on the daemon).
+        .target(
+            name: "MallGateWeb",
+            dependencies: [
+                "MallGateDecode",
+                "MallGateVenue",
+                "MallGateLocalize",
+                "MallGateIdentify",
+                "MallGateSimulator",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+            ],
+            resources: [
+                .embedInCode("Resources/login.html"),
+                .embedInCode("Resources/layout.html"),
+                .embedInCode("Resources/index.html"),
+                .embedInCode("Resources/calibrate.html"),
+                .embedInCode("Resources/train.html"),
+                .embedInCode("Resources/whereami.html"),
+                .embedInCode("Resources/dashboard.html"),
+                .embedInCode("Resources/app.css"),
+                .embedInCode("Resources/app.js"),
             ],
             swiftSettings: strict
         ),
@@ -192,6 +232,8 @@ let package = Package(
             name: "MallGateSync",
             dependencies: [
                 "MallGateWire",
+                // Pulled model files and venue layouts are installed in the state directory.
+                "MallGateState",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -209,6 +251,8 @@ let package = Package(
                 "MallGateWire",
                 // The venue layouts it serves to gateways; its JSON string escaper for reports.
                 "MallGateVenue",
+                // Checks model files before publishing them to gateways.
+                "MallGateLocalize",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),
@@ -266,7 +310,7 @@ let package = Package(
         .testTarget(name: "MallGateDeploymentTests", dependencies: ["MallGateTestSupport"], swiftSettings: strict),
         .testTarget(
             name: "MallGateDaemonTests",
-            dependencies: ["MallGateDaemon", "MallGateCapture", "MallGateDecode", "MallGateLocalize", "MallGateIdentify", "MallGateState", "MallGateTestSupport"],
+            dependencies: ["MallGateDaemon", "MallGateCapture", "MallGateDecode", "MallGateLocalize", "MallGateIdentify", "MallGateState", "MallGateStore", "MallGateTestSupport", "MallGateSync"],
             swiftSettings: strict
         ),
         .testTarget(
@@ -276,11 +320,32 @@ let package = Package(
                 "MallGateSync",
                 "MallGateCollector",
                 "MallGateTestSupport",
+                // The gateway side of the end-to-end tests: the buffer database and its outbox adapter.
+                "MallGateStore",
+                "MallGateDaemon",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+            ],
+            swiftSettings: strict
+        ),
+        // The web UI in headless Chromium (Debian package), driven over the DevTools protocol by
+        // cdp.py (python3-websocket), against `mallgate run` replaying a simulated venue.
+        .testTarget(
+            name: "MallGateWebUITests",
+            dependencies: ["MallGateTestSupport"],
+            exclude: ["cdp.py"],
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "MallGateWebTests",
+            dependencies: [
+                "MallGateWeb", "MallGateVenue", "MallGateDecode", "MallGateIdentify", "MallGateLocalize", "MallGateTestSupport",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
             ],
             swiftSettings: strict
         ),

@@ -12,15 +12,21 @@
 # of firmware-configs/venues/demo-mall.json (one pcap per sensor, plus ground truth), replay
 # the captures through the gateway's whole pipeline (`mallgate replay`: decode → keyed device
 # ids → windows → model → venue-graph smoothing → visits → SQLite buffer) and print visitors,
-# passers-by and median dwell per store next to the simulation's truth.
+# passers-by and median dwell per store next to the simulation's truth. Then it starts a local
+# collector (`mallgate-collector serve`, SQLite, loopback), registers the gateway, uploads the
+# buffer (`mallgate sync --once`) and prints the collector's per-store report: the central side.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 scripts/deps.sh
-echo "== building mallgate (release)" >&2
-swift build -c release --product mallgate 2>&1 | grep -E "error|warning: unre|Compiling mallgate|Build complete" >&2 || true
-bin=.build/release/mallgate
-[ -x "$bin" ] || { echo "build failed: run 'swift build -c release' to see why" >&2; exit 1; }
+echo "== building mallgate and mallgate-collector (${MALLGATE_DEMO_CONFIGURATION:-release})" >&2
+configuration=${MALLGATE_DEMO_CONFIGURATION:-release}   # debug: a quicker build for trying the script
+for product in mallgate mallgate-collector; do
+    swift build -c "$configuration" --product "$product" 2>&1 | grep -E "error|warning: unre|Build complete" >&2 || true
+done
+bin=.build/$configuration/mallgate
+collector=.build/$configuration/mallgate-collector
+[ -x "$bin" ] && [ -x "$collector" ] || { echo "build failed: run 'swift build -c release' to see why" >&2; exit 1; }
 
 if [ $# -ge 1 ]; then
     echo "== listening on $1 (channels 1, 6, 11; 60 s; Ctrl-C stops)" >&2
@@ -31,6 +37,7 @@ demo=$PWD/.demo
 venue=$PWD/firmware-configs/venues/demo-mall.json
 rm -rf "$demo"
 mkdir -p "$demo/plans" "$demo/captures"
+port=${MALLGATE_DEMO_COLLECTOR_PORT:-18470}
 echo "== the demo venue: $venue" >&2
 "$bin" venue show "$venue" --svg-dir "$demo/plans" >&2
 
@@ -42,6 +49,16 @@ echo "== simulating 20 minutes: 200 visitors with phones that randomize their MA
 mkdir -p "$demo/truth"
 mv "$demo"/captures/*.csv "$demo"/captures/*.json "$demo/truth/" 2>/dev/null || true
 
+echo "== the central side: a local collector on 127.0.0.1:$port (mallgate-collector serve, SQLite)" >&2
+"$collector" gateway add demo-gateway --venue demo-mall --database "$demo/collector.sqlite" > "$demo/token"
+chmod 600 "$demo/token"
+"$collector" serve --database "$demo/collector.sqlite" --port "$port" 2> "$demo/collector.log" &
+collector_pid=$!
+trap 'kill $collector_pid 2>/dev/null || true' EXIT
+for _ in $(seq 50); do
+    python3 -c "import urllib.request,sys; urllib.request.urlopen(sys.argv[1], timeout=1)" "http://127.0.0.1:$port/healthz" 2>/dev/null && break
+    sleep 0.2
+done
 cat > "$demo/gateway.toml" <<EOF
 # Written by scripts/demo.sh: the gateway's configuration for replaying the simulated captures.
 venue = "$venue"
@@ -57,6 +74,11 @@ rotation = "never"
 
 [metrics]
 enabled = false
+
+[upstream]
+url = "http://127.0.0.1:$port"
+token_file = "$demo/token"
+gateway_id = "demo-gateway"
 EOF
 
 echo "== the gateway's pipeline over the captures, into SQLite (mallgate replay)" >&2
@@ -78,5 +100,16 @@ for s in sorted(by):
     print(f"{s:<14} {len(by[s]):>6} {statistics.median(by[s]):>12.0f}s")
 PY
 fi
+
 echo >&2
+echo "== uploading the buffer to the collector (mallgate sync --once)" >&2
+"$bin" sync --once --config "$demo/gateway.toml" --give-up-after 60 >&2
+echo "== what the collector holds: per-store footfall for the day (GET /v1/venues/demo-mall/stores?format=csv&bucket=day)" >&2
+python3 -c "import urllib.request,sys; print(urllib.request.urlopen(sys.argv[1], timeout=10).read().decode(), end='')" \
+    "http://127.0.0.1:$port/v1/venues/demo-mall/stores?format=csv&bucket=day" | head -12
+kill $collector_pid 2>/dev/null; wait $collector_pid 2>/dev/null || true
+trap - EXIT
+
+echo >&2
+echo "Collector: $demo/collector.sqlite (log $demo/collector.log)" >&2
 echo "Database: $demo/state/buffer.sqlite   Floor plans: $demo/plans/*.svg   Truth: $demo/truth/" >&2

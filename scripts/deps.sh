@@ -12,10 +12,12 @@
 #   protobuf-compiler protoc: the sync tests cross-check the wire format with it; scripts/gen-proto.sh
 #   sqlite3          the reference reader of the gateway's buffer in tests
 #   postgresql       the collector's shared database, started by scripts/ci-postgres.sh for the tests
+#   chromium, python3-websocket  the web UI tests drive headless Chromium over the DevTools protocol
+#                    (Tests/MallGateWebUITests/cdp.py, run by /usr/bin/python3)
 set -euo pipefail
 
 packages=(libpcap-dev zlib1g-dev libsqlite3-dev tshark tcpdump iw iproute2 python3 systemd dpkg-dev fakeroot
-    protobuf-compiler sqlite3 postgresql)
+    protobuf-compiler sqlite3 postgresql chromium python3-websocket)
 missing=()
 for p in "${packages[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -181,6 +181,15 @@ if [ -n "$CONFIG" ]; then
     put_once 0640 "$CONFIG" "$R/etc/mallgate/mallgate.toml"
 fi
 put_once 0640 "$VENUE" "$R/etc/mallgate/venue.json"
+# The web UI's access code (docs/web-ui.md): random, per gateway, written once; the UI itself
+# stays off until [web] enabled = true. 20 characters from /dev/urandom, no ambiguous ones.
+if [ ! -e "$R/etc/mallgate/web-access-code" ]; then
+    code=$(LC_ALL=C tr -dc 'abcdefghjkmnpqrstuvwxyz23456789' < /dev/urandom | head -c 20 || true)
+    [ ${#code} -eq 20 ] || die "could not read a random access code from /dev/urandom"
+    (umask 077 && printf '%s\n' "$code" > "$R/etc/mallgate/web-access-code")
+    chmod 0640 "$R/etc/mallgate/web-access-code"
+    say "wrote the web UI access code to /etc/mallgate/web-access-code (read it with: sudo cat /etc/mallgate/web-access-code)"
+fi
 gid=$(awk -F: '$1 == "mallgate" {print $3}' "$R/etc/group" || true)
 uid=$(awk -F: '$1 == "mallgate" {print $3}' "$R/etc/passwd" || true)
 [ -n "$gid" ] && [ -n "$uid" ] || die "the mallgate user and group were not created"

@@ -18,7 +18,9 @@ public final class BatchChannel<Element: Sendable>: Sendable, AsyncSequence {
     }
 
     private struct State {
-        var items: [Element] = []
+        /// Queued batches from `head` on; a taken slot is cleared at once, so a batch handed to
+        /// the consumer is not kept alive here while later ones keep the queue from emptying.
+        var items: [Element?] = []
         var head = 0
         var finished = false
         var waiter: CheckedContinuation<Element?, Never>?
@@ -117,10 +119,14 @@ public final class BatchChannel<Element: Sendable>: Sendable, AsyncSequence {
         await withCheckedContinuation { (continuation: CheckedContinuation<Element?, Never>) in
             let taken: Element?? = state.withLock { s in
                 if s.head < s.items.count {
-                    let element = s.items[s.head]
+                    let element = s.items[s.head].take()!
                     s.head += 1
                     if s.head == s.items.count {
                         s.items.removeAll(keepingCapacity: true)
+                        s.head = 0
+                    } else if s.head >= 64, s.head * 2 >= s.items.count {
+                        // A queue that never quite empties would otherwise grow its array forever.
+                        s.items.removeFirst(s.head)
                         s.head = 0
                     }
                     return .some(element)

@@ -22,6 +22,10 @@ public final class CaptureSession: Sendable {
         public var maxBatchDelayNanoseconds: Int64 = 200_000_000
         /// Batches the queue holds before live sources start dropping.
         public var queueCapacity = 64
+        /// Batches the queue holds when every source is a replay: the reader waits for the
+        /// pipeline, so a short queue loses nothing, and 64 full replay batches of 1,024
+        /// observations held 23 MB.
+        public var replayQueueCapacity = 4
         public var decode = DecodeOptions()
         public init() {}
     }
@@ -39,7 +43,8 @@ public final class CaptureSession: Sendable {
     public init(sources: [(source: any FrameSource, live: Bool)], options: Options = Options()) {
         // Each runner sends with its own policy (live: drop, replay: wait), so a session that
         // mixes a radio with replayed files never drops replayed frames.
-        channel = BatchChannel(capacity: options.queueCapacity, policy: .dropNewest)
+        let replayOnly = sources.allSatisfy { !$0.live }
+        channel = BatchChannel(capacity: replayOnly ? options.replayQueueCapacity : options.queueCapacity, policy: .dropNewest)
         var sensors: [SensorID] = []
         var runners: [SourceRunner] = []
         for entry in sources {
@@ -128,10 +133,13 @@ final class SourceRunner: Sendable {
             let failureLimit = source.sensors.count + 2
 
             func flush() {
+                // Counters first: the consumer reads them when the batch arrives, and a live
+                // source that then goes quiet sends no later batch to carry them.
+                publish(batcher.pointee)
                 if let refused = batcher.pointee.send(to: channel, policy: live ? .dropNewest : .wait) {
                     batcher.pointee.countDropped(refused)
+                    publish(batcher.pointee)
                 }
-                publish(batcher.pointee)
                 lastFlush = monotonicNanoseconds()
             }
 
@@ -242,7 +250,7 @@ func monotonicNanoseconds() -> Int64 {
 
 /// Starts a detached POSIX thread: capture loops block in libpcap and must not sit on
 /// the cooperative pool that async tasks share.
-func startThread(name: String, _ body: @escaping @Sendable () -> Void) {
+public func startThread(name: String, _ body: @escaping @Sendable () -> Void) {
     final class Box: @unchecked Sendable {
         let body: @Sendable () -> Void
         init(_ body: @escaping @Sendable () -> Void) { self.body = body }

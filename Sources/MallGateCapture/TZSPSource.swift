@@ -13,6 +13,11 @@ internal import Synchronization
 /// counted in ``SourceStatistics/datagramsRejected``, so a stray or hostile host
 /// cannot inject frames. Timestamps are the gateway's receive time (one reading
 /// per batch): TZSP carries no reliable capture time.
+///
+/// One port can serve many remote sensors: given a sender → sensor map, each
+/// datagram is attributed to the sensor its sender address names (MikroTik
+/// streams every access point to 37008 by default, so a mall of fifty sensors
+/// needs no port relaying), and senders outside the map are rejected.
 public final class TZSPSource: FrameSource, @unchecked Sendable {
     // @unchecked: off the reading thread only `stopRequested` (atomic) and `wakePipe.wake()` are used.
 
@@ -32,14 +37,17 @@ public final class TZSPSource: FrameSource, @unchecked Sendable {
     /// TZSP's registered UDP port.
     public static let defaultPort: UInt16 = 37008
 
-    let sensor: SensorID
+    /// The sensors of this source; a single one unless built from a sender map.
+    let sensorList: [SensorID]
+    /// The sensor each accepted sender's datagrams belong to (an index into `sensorList`).
+    let senderSensor: [IPv6Key: Int]
+    /// Datagrams from every sender go to sensor 0 (a single sensor with no allow-list).
+    let acceptsAnySender: Bool
     let fd: Int32
     let wakePipe: WakePipe
     let options: Options
-    /// Allowed senders as 16-byte IPv6 addresses (IPv4 as ::ffff:a.b.c.d); empty allows everyone.
-    let allowed: [IPv6Key]
     let stopRequested = Atomic<Bool>(false)
-    var stats: SourceStatistics
+    var stats: [SourceStatistics]
     var frameNumber: UInt64 = 0
     var ended = false
 
@@ -61,25 +69,65 @@ public final class TZSPSource: FrameSource, @unchecked Sendable {
     ///   - sensor: the sensor these frames are attributed to.
     /// - Throws: ``CaptureError`` for a malformed address (`.invalidConfiguration`), a port
     ///   in use or not permitted (`.socketFailed`, `.permissionDenied`).
-    public init(
+    public convenience init(
         port: UInt16 = TZSPSource.defaultPort, bindAddress: String = "::", allowedSenders: [String] = [],
         sensor: SensorID, options: Options = Options()
     ) throws(CaptureError) {
-        self.sensor = sensor
+        try self.init(
+            port: port, bindAddress: bindAddress, sensors: [sensor],
+            senders: allowedSenders.map { (address: $0, sensor: sensor) }, acceptsAnySender: allowedSenders.isEmpty, options: options)
+    }
+
+    /// Binds a UDP socket that several remote sensors send to, each identified by its address.
+    ///
+    /// - Parameters:
+    ///   - senders: each sensor's IPv4 or IPv6 address and the venue sensor it is; a sensor
+    ///     may send from several addresses (IPv4 and IPv6), an address belongs to one sensor.
+    ///     Datagrams from any other address are rejected and counted on the first sensor.
+    /// - Throws: ``CaptureError`` as the single-sensor initializer, and `.invalidConfiguration`
+    ///   for an empty map or an address given to two sensors.
+    public convenience init(
+        port: UInt16 = TZSPSource.defaultPort, bindAddress: String = "::",
+        senders: [(address: String, sensor: SensorID)], options: Options = Options()
+    ) throws(CaptureError) {
+        var sensors: [SensorID] = []
+        for entry in senders where !sensors.contains(entry.sensor) { sensors.append(entry.sensor) }
+        guard !sensors.isEmpty else {
+            throw CaptureError(
+                .invalidConfiguration, sensor: nil, subject: "udp port \(port)",
+                summary: "a TZSP sender map needs at least one sender", advice: "list each sensor's address and its venue sensor id")
+        }
+        try self.init(port: port, bindAddress: bindAddress, sensors: sensors, senders: senders, acceptsAnySender: false, options: options)
+    }
+
+    private init(
+        port: UInt16, bindAddress: String, sensors: [SensorID], senders: [(address: String, sensor: SensorID)],
+        acceptsAnySender: Bool, options: Options
+    ) throws(CaptureError) {
+        let sensor = sensors[0]
+        self.sensorList = sensors
+        self.acceptsAnySender = acceptsAnySender
         self.options = options
-        self.stats = SourceStatistics(sensor: sensor)
+        self.stats = sensors.map { SourceStatistics(sensor: $0) }
         let subject = "udp \(bindAddress.contains(":") ? "[\(bindAddress)]" : bindAddress):\(port)"
-        var keys: [IPv6Key] = []
-        for sender in allowedSenders {
-            guard let key = IPv6Key(parsing: sender) else {
+        var keys: [IPv6Key: Int] = [:]
+        for entry in senders {
+            guard let key = IPv6Key(parsing: entry.address) else {
                 throw CaptureError(
-                    .invalidConfiguration, sensor: sensor, subject: sender,
-                    summary: "allowed TZSP sender \"\(sender)\" is not an IPv4 or IPv6 address",
+                    .invalidConfiguration, sensor: entry.sensor, subject: entry.address,
+                    summary: "allowed TZSP sender \"\(entry.address)\" is not an IPv4 or IPv6 address",
                     advice: "write sensor addresses like 192.0.2.10 or 2001:db8::10 (no host names, no ports)")
             }
-            keys.append(key)
+            let index = sensors.firstIndex(of: entry.sensor) ?? 0
+            if let other = keys[key], other != index {
+                throw CaptureError(
+                    .invalidConfiguration, sensor: entry.sensor, subject: entry.address,
+                    summary: "TZSP sender \(entry.address) is given to two sensors, \(sensors[other]) and \(entry.sensor)",
+                    advice: "each address belongs to one sensor: correct the sender map")
+            }
+            keys[key] = index
         }
-        allowed = keys
+        senderSensor = keys
         guard options.batchSize > 0, options.maximumDatagramSize > 0 else {
             throw CaptureError(
                 .invalidConfiguration, sensor: sensor, subject: subject,
@@ -159,8 +207,8 @@ public final class TZSPSource: FrameSource, @unchecked Sendable {
         addresses.deallocate()
     }
 
-    public var sensors: [SensorID] { [sensor] }
-    public var linkTypes: [LinkType] { [.tzsp] }
+    public var sensors: [SensorID] { sensorList }
+    public var linkTypes: [LinkType] { sensorList.map { _ in .tzsp } }
 
     public func read(maxFrames: Int, _ body: (borrowing FrameView) -> Void) throws(CaptureError) -> ReadOutcome {
         if ended { return .endOfInput }
@@ -169,7 +217,7 @@ public final class TZSPSource: FrameSource, @unchecked Sendable {
         while delivered == 0 {
             if stopRequested.load(ordering: .relaxed) {
                 ended = true
-                stats.ended = true
+                for index in stats.indices { stats[index].ended = true }
                 return .endOfInput
             }
             let want = min(max(maxFrames, 1), options.batchSize)
@@ -180,7 +228,7 @@ public final class TZSPSource: FrameSource, @unchecked Sendable {
                 if code == EINTR { continue }
                 guard code == EAGAIN || code == EWOULDBLOCK else {
                     throw CaptureError(
-                        .readFailed, sensor: sensor, subject: "udp port \(boundPort)", function: "recvmmsg",
+                        .readFailed, sensor: sensorList[0], subject: "udp port \(boundPort)", function: "recvmmsg",
                         code: code, systemMessage: String(cString: strerror(code)),
                         summary: "receiving TZSP datagrams failed", advice: "restart the source; if it persists, check the network stack")
                 }
@@ -194,8 +242,13 @@ public final class TZSPSource: FrameSource, @unchecked Sendable {
             // Seconds since 1970 × 10⁹ fits in Int64 until 2262.
             let nanos = Int64(now.tv_sec) &* 1_000_000_000 &+ Int64(now.tv_nsec)
             for index in 0..<Int(received) {
-                if !allowed.isEmpty && !allowed.contains(IPv6Key(addresses + index)) {
-                    stats.datagramsRejected &+= 1
+                let sensorIndex: Int
+                if acceptsAnySender {
+                    sensorIndex = 0
+                } else if let known = senderSensor[IPv6Key(addresses + index)] {
+                    sensorIndex = known
+                } else {
+                    stats[0].datagramsRejected &+= 1
                     continue
                 }
                 let length = Int(messages[index].msg_len)
@@ -204,11 +257,11 @@ public final class TZSPSource: FrameSource, @unchecked Sendable {
                 frameNumber &+= 1
                 body(FrameView(
                     bytes: UnsafeRawBufferPointer(start: buffers + index * options.maximumDatagramSize, count: kept),
-                    timestampNanoseconds: nanos, originalLength: length, frameNumber: frameNumber, sourceIndex: 0))
+                    timestampNanoseconds: nanos, originalLength: length, frameNumber: frameNumber, sourceIndex: sensorIndex))
                 delivered &+= 1
-                stats.framesRead &+= 1
-                stats.bytesRead &+= UInt64(kept)
-                if cut { stats.framesCutBySnapshotLength &+= 1 }
+                stats[sensorIndex].framesRead &+= 1
+                stats[sensorIndex].bytesRead &+= UInt64(kept)
+                if cut { stats[sensorIndex].framesCutBySnapshotLength &+= 1 }
             }
         }
         return .frames(delivered)
@@ -228,7 +281,7 @@ public final class TZSPSource: FrameSource, @unchecked Sendable {
         }
     }
 
-    public func statistics() -> [SourceStatistics] { [stats] }
+    public func statistics() -> [SourceStatistics] { stats }
 
     public func interrupt() {
         stopRequested.store(true, ordering: .relaxed)

@@ -2,7 +2,8 @@
 // is never edited; a change is a new migration appended to the list.
 //
 // Dedupe is the primary key of `batches` (gateway, sequence). Rows carry (gateway, sequence)
-// so a batch's rows can be found, counted and (one day) deleted together.
+// so a batch's rows can be found, counted and (one day) deleted together. store_counts keeps
+// one row per (gateway, store, interval_start_ms) since v3: the highest sequence wins.
 
 enum CollectorSchema {
     /// (name, SQL) in order; SQLite dialect.
@@ -53,6 +54,33 @@ enum CollectorSchema {
             detected_ms INTEGER NOT NULL,
             PRIMARY KEY (gateway, first_missing)
         );
+        """),
+        // Model files and venue layouts published for gateways (docs/sync-protocol.md, "Artifacts").
+        ("v2-artifacts", """
+        CREATE TABLE artifacts (
+            scope TEXT NOT NULL,
+            target TEXT NOT NULL,
+            kind TEXT NOT NULL,
+            sha256 TEXT NOT NULL,
+            venue_id TEXT NOT NULL,
+            body BLOB NOT NULL,
+            size INTEGER NOT NULL,
+            published_ms INTEGER NOT NULL,
+            PRIMARY KEY (scope, target, kind)
+        );
+        """),
+        // One row per (gateway, store, interval): the gateway rewrites an interval's count and
+        // sends it again in a later batch; keeping both made reports sum footfall twice. The
+        // newest sequence holds the figures the gateway settled on, so older copies go first.
+        ("v3-store-counts-unique", """
+        DELETE FROM store_counts WHERE EXISTS (
+            SELECT 1 FROM store_counts AS newer
+            WHERE newer.gateway = store_counts.gateway AND newer.store = store_counts.store
+              AND newer.interval_start_ms = store_counts.interval_start_ms
+              AND (newer.sequence > store_counts.sequence
+                   OR (newer.sequence = store_counts.sequence AND newer.rowid > store_counts.rowid))
+        );
+        CREATE UNIQUE INDEX store_counts_interval ON store_counts (gateway, store, interval_start_ms);
         """),
     ]
 
@@ -105,6 +133,30 @@ enum CollectorSchema {
             PRIMARY KEY (gateway, first_missing)
         );
         """),
+        ("v2-artifacts", """
+        CREATE TABLE artifacts (
+            scope TEXT NOT NULL,
+            target TEXT NOT NULL,
+            kind TEXT NOT NULL,
+            sha256 TEXT NOT NULL,
+            venue_id TEXT NOT NULL,
+            body BYTEA NOT NULL,
+            size BIGINT NOT NULL,
+            published_ms BIGINT NOT NULL,
+            PRIMARY KEY (scope, target, kind)
+        );
+        """),
+        // Same as SQLite's v3 (ctid breaks ties between copies within one batch).
+        ("v3-store-counts-unique", """
+        DELETE FROM store_counts WHERE EXISTS (
+            SELECT 1 FROM store_counts AS newer
+            WHERE newer.gateway = store_counts.gateway AND newer.store = store_counts.store
+              AND newer.interval_start_ms = store_counts.interval_start_ms
+              AND (newer.sequence > store_counts.sequence
+                   OR (newer.sequence = store_counts.sequence AND newer.ctid > store_counts.ctid))
+        );
+        CREATE UNIQUE INDEX store_counts_interval ON store_counts (gateway, store, interval_start_ms);
+        """),
     ]
 
     /// The report query, identical in both dialects (integer division buckets the intervals).
@@ -119,6 +171,16 @@ enum CollectorSchema {
         ORDER BY bucket_start, store
         """
     }
+
+    /// The tail of every store_counts INSERT: a rewritten interval replaces the stored row, but
+    /// only with a newer sequence, so a replayed older batch never overwrites newer figures.
+    static let storeCountsUpsert = """
+        ON CONFLICT (gateway, store, interval_start_ms) DO UPDATE SET
+            sequence = excluded.sequence, venue_id = excluded.venue_id, interval_seconds = excluded.interval_seconds,
+            footfall = excluded.footfall, passers_by = excluded.passers_by, dwell_seconds_sum = excluded.dwell_seconds_sum,
+            dwell_histogram = excluded.dwell_histogram
+        WHERE excluded.sequence > store_counts.sequence
+        """
 
     /// Histogram bins as text ("3,0,1"): readable in both databases, never queried by value.
     static func histogramText(_ bins: [UInt32]) -> String { bins.map(String.init).joined(separator: ",") }

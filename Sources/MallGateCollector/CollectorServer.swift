@@ -4,6 +4,7 @@
 public import Hummingbird
 public import Logging
 import MallGateWire
+import MallGateVenue
 import NIOCore
 import HTTPTypes
 import Prometheus
@@ -39,7 +40,7 @@ public struct CollectorServer: Sendable {
         self.nowUnixMs = nowUnixMs
     }
 
-    /// The routes: `POST /v1/batches`, `GET /v1/venues/{venue}/stores`, `GET /metrics`, `GET /healthz`.
+    /// The routes: `POST /v1/batches`, `GET /v1/venues/{venue}/stores`, `GET /v1/artifacts/{model,venue}`, `GET /v1/whoami`, `GET /metrics`, `GET /healthz`.
     public func makeRouter() -> Router<BasicRequestContext> {
         let router = Router()
         router.post("/v1/batches") { request, context in
@@ -48,12 +49,18 @@ public struct CollectorServer: Sendable {
         router.get("/v1/venues/:venue/stores") { request, context in
             try await self.report(request, context: context)
         }
+        router.get("/v1/artifacts/:kind") { request, context in
+            try await self.artifact(request, context: context)
+        }
         router.get("/metrics") { _, _ in
             Response(
                 status: .ok, headers: [.contentType: "text/plain; version=0.0.4"],
                 body: .init(byteBuffer: ByteBuffer(bytes: self.metrics.render())))
         }
         router.get("/healthz") { _, _ in "ok\n" }
+        router.get("/v1/whoami") { request, _ in
+            try await self.whoami(request)
+        }
         return router
     }
 
@@ -183,6 +190,24 @@ public struct CollectorServer: Sendable {
         var headers: HTTPFields = [.contentType: "application/x-protobuf"]
         if status == .unauthorized { headers[.wwwAuthenticate] = "Bearer" }
         return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: ack.encoded())))
+    }
+
+    // MARK: - GET /v1/whoami
+
+    /// The gateway a bearer token belongs to, as `{"gateway":…,"venue":…}`: a cheap authenticated
+    /// request with no side effects, so `mallgate doctor` can tell a wrong or revoked token from a
+    /// network problem without uploading anything.
+    func whoami(_ request: Request) async throws -> Response {
+        guard let token = Self.bearerToken(request.headers[.authorization]),
+              let gateway = try await store.activeGateway(tokenSHA256: GatewayToken.hash(token))
+        else {
+            metrics.rejection("auth")
+            return Response(
+                status: .unauthorized, headers: [.wwwAuthenticate: "Bearer", .contentType: "text/plain; charset=utf-8"],
+                body: .init(byteBuffer: ByteBuffer(string: "unknown or revoked token; register the gateway with `mallgate-collector gateway add`\n")))
+        }
+        let body = "{\"gateway\":\(jsonQuoted(gateway.name)),\"venue\":\(jsonQuoted(gateway.venueID))}\n"
+        return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(string: body)))
     }
 
     // MARK: - GET /v1/venues/{venue}/stores

@@ -8,9 +8,9 @@ import PostgresNIO
 
 /// A collector store in PostgreSQL (postgres-nio `PostgresClient`, a connection pool).
 public final class PostgresCollectorStore: CollectorStore {
-    private let client: PostgresClient
+    let client: PostgresClient
     private let runner: Task<Void, Never>
-    private let logger: Logger
+    let logger: Logger
 
     /// Connects lazily to the database `url` names: `postgres://user[:password]@host[:port]/database[?sslmode=disable|prefer|require]`.
     /// - Throws: `CollectorError` when the URL cannot be read.
@@ -305,6 +305,7 @@ public final class PostgresCollectorStore: CollectorStore {
                 """
                 INSERT INTO store_counts (gateway, sequence, venue_id, store, interval_start_ms, interval_seconds, footfall, passers_by, dwell_seconds_sum, dwell_histogram)
                 VALUES (\(gateway), \(sequence), \(venue), \(store), \(c.intervalStartMs), \(seconds), \(footfall), \(passers), \(dwell), \(histogram))
+                \(unescaped: CollectorSchema.storeCountsUpsert)
                 """, logger: logger)
         }
         for e in rows.healthEvents {

@@ -5,7 +5,7 @@ import MallGateWire
 
 /// A collector store in one SQLite database (GRDB `DatabasePool`, WAL).
 public final class SQLiteCollectorStore: CollectorStore {
-    private let pool: DatabasePool
+    let pool: DatabasePool
 
     /// Opens (creating if needed) the database at `path`. Call `migrate()` before use.
     /// - Throws: `CollectorError` naming the file when it cannot be opened.
@@ -186,6 +186,7 @@ public final class SQLiteCollectorStore: CollectorStore {
             let statement = try db.cachedStatement(sql: """
                 INSERT INTO store_counts (gateway, sequence, venue_id, store, interval_start_ms, interval_seconds, footfall, passers_by, dwell_seconds_sum, dwell_histogram)
                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                \(CollectorSchema.storeCountsUpsert)
                 """)
             for c in rows.storeCounts {
                 try statement.execute(arguments: [

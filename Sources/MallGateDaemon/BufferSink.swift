@@ -27,6 +27,7 @@ public final class BufferSink: Sendable {
         var store = StoreConfiguration(location: .file(configuration.stateDirectory + "/" + Self.fileName))
         store.maxBytes = Int64(configuration.retention.maxDatabaseMegabytes) << 20
         store.logger = logger
+        store.clock = FaultInjection.wallClockNanoseconds  // the wall clock, unless a test shifts it
         do { database = try BufferDatabase(store) } catch {
             throw Daemon.StartError(description: "\(error)")
         }
@@ -41,27 +42,12 @@ public final class BufferSink: Sendable {
     /// Writes one batch of results (and the sensors' latest health) in one transaction.
     public func write(_ out: PipelineOutput, sensors: [MallGateStore.SensorHealth] = []) async throws {
         guard !out.isEmpty || !sensors.isEmpty else { return }
-        let synchronized = out.positions.isEmpty ? true : clockSynchronized()
-        var batch = StoreBatch(sensors: sensors)
-        batch.positions.reserveCapacity(out.positions.count)
-        for p in out.positions {
-            batch.positions.append(PositionRow(
-                device: p.device, windowEndNanoseconds: p.timeNanoseconds, floor: p.floor, zoneIndex: p.classIndex,
-                zoneName: p.zone, placement: Placement(p.place), confidence: Double(p.confidence), clockSynchronized: synchronized))
+        // The engine's rows go in as they are; only the clock flag is the sink's to set.
+        var batch = StoreBatch(positions: out.positions, visits: out.visits, storeCounts: out.storeCounts, sensors: sensors)
+        if !batch.positions.isEmpty, !clockSynchronized() {
+            for i in batch.positions.indices { batch.positions[i].clockSynchronized = false }
         }
-        for v in out.visits {
-            batch.visits.append(VisitRow(
-                device: v.device, storeIndex: v.storeIndex, storeName: v.store, enterNanoseconds: v.enterNanoseconds,
-                exitNanoseconds: v.exitNanoseconds, passerBy: v.passerBy))
-        }
-        for c in out.storeCounts {
-            var dwell = MallGateStore.DwellHistogram()
-            for seconds in c.dwellSeconds { dwell.add(dwellSeconds: seconds) }
-            batch.storeCounts.append(StoreCountRow(
-                storeIndex: c.storeIndex, storeName: c.store, intervalStartNanoseconds: c.startNanoseconds,
-                intervalNanoseconds: c.intervalNanoseconds, footfall: c.footfall, passersBy: c.passersBy,
-                uniqueDevices: c.uniqueVisitors, dwell: dwell))
-        }
+        batch.events.reserveCapacity(out.events.count)
         for e in out.events {
             // The events table has no sensor column: the sensor leads the message.
             let message = e.sensor.isEmpty || e.detail.hasPrefix("sensor \(e.sensor) ") ? e.detail : "sensor \(e.sensor): \(e.detail)"
@@ -109,7 +95,8 @@ extension PipelineEvent.Kind {
         switch self {
         case .sensorSilent: .warning
         case .sourceFailed, .reloadFailed: .error
-        case .reloaded: .notice
+        case .reloaded, .artifactInstalled: .notice
+        case .artifactRefused: .warning
         case .sensorBack, .started, .stopped: .info
         }
     }

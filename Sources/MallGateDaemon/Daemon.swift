@@ -2,6 +2,9 @@ internal import Glibc
 public import Logging
 internal import MallGateIdentify
 internal import MallGateState
+internal import MallGateVenue
+internal import MallGateStore
+internal import MallGateWeb
 internal import Prometheus
 internal import ServiceLifecycle
 internal import UnixSignals
@@ -32,13 +35,19 @@ public enum Daemon {
     /// - Parameters:
     ///   - sources: replaces the configuration's sources (replay).
     ///   - serveMetrics: serve `GET /metrics` on the configured address (if enabled there).
+    ///   - serveWeb: serve the web UI on the configured address (if enabled there): `mallgate run`
+    ///     does, `mallgate replay` does not (it ends with its files, and must not take the running
+    ///     agent's port).
     ///   - watch: runs beside the pipeline (a progress bar) and is cancelled when it stops.
+    ///   - sync: upload to the collector, and pull models and venues from it, while running, when
+    ///     `[upstream]` is configured (`run`; not `replay`).
     /// - Returns: what the pipeline did.
     public static func run(
         configuration: DaemonConfiguration, model: PipelineModel, sources: [SourceConfiguration]? = nil,
-        options: PipelineService.Options, serveMetrics: Bool, logger: Logger,
-        watch: (@Sendable (PipelineService) async -> Void)? = nil
+        options: PipelineService.Options, serveMetrics: Bool, serveWeb: Bool = false, logger: Logger,
+        watch: (@Sendable (PipelineService) async -> Void)? = nil, sync: Bool = false
     ) async throws -> PipelineService.Summary? {
+        var options = options
         let live = (sources ?? configuration.sources).contains { $0.isLive }
         let sink = try BufferSink(configuration: configuration, live: live, logger: logger)
         let identifier: DeviceIdentifier
@@ -48,6 +57,17 @@ public enum Daemon {
         }
         let registry = PrometheusCollectorRegistry()
         MetricsEndpoint.bootstrap(registry)
+        var syncService: SyncService?
+        if sync, let upstream = configuration.upstream {
+            do {
+                syncService = try SyncService(
+                    upstream: upstream, database: sink.database, venueID: model.venue.id, zoneIDs: model.venue.zones.map(\.id), logger: logger)
+            } catch {
+                try? await sink.close()
+                throw error
+            }
+            options.syncStatus = syncService?.board
+        }
         let service = PipelineService(
             configuration: configuration, model: model, identifier: identifier, sink: sink,
             sources: sources, options: options, logger: logger)
@@ -58,6 +78,21 @@ public enum Daemon {
             services.append(.init(service: MetricsEndpoint.service(
                 registry: registry, host: configuration.metrics.host, port: configuration.metrics.port, logger: logger)))
         }
+        if serveWeb, configuration.web.enabled, let code = configuration.web.accessCode {
+            let firstVisit = (try? await sink.database.lastRowID(.visits)) ?? 0
+            let backend = PipelineWebBackend(service: service, identifier: identifier, database: sink.database, live: live, firstVisit: firstVisit)
+            // A web UI that cannot listen is logged, not fatal: capture goes on without it.
+            services.append(.init(
+                service: WebUI(options: .init(host: configuration.web.host, port: configuration.web.port, accessCode: code.value), backend: backend, logger: logger),
+                successTerminationBehavior: .ignore, failureTerminationBehavior: .ignore))
+        }
+        // Like uploading, pulling belongs to `run`: a replay reprocesses captures offline.
+        if sync, let puller = ArtifactPullService(configuration: configuration, pipeline: service, logger: logger) {
+            // Returns only on shutdown; if it ever stops early the pipeline keeps running.
+            services.append(.init(service: puller, successTerminationBehavior: .ignore, failureTerminationBehavior: .ignore))
+        }
+        // Last in the list, so graceful shutdown (in reverse order) stops it before the pipeline closes the buffer.
+        if let syncService { services.append(.init(service: syncService)) }
         let group = ServiceGroup(configuration: .init(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         try await withThrowingTaskGroup(of: Void.self) { tasks in
             if let watch {

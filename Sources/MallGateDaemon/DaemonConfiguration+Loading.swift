@@ -67,11 +67,14 @@ extension DaemonConfiguration {
                 reader.finish()
             }
             var seen: [String: Int] = [:]
-            for (index, source) in sources.enumerated() where !source.sensor.isEmpty {
-                if let first = seen[source.sensor] {
-                    log.add("sources[\(index)].sensor", "sensor \"\(source.sensor)\" is already used by sources[\(first)]; each sensor has one source")
-                } else {
-                    seen[source.sensor] = index
+            for (index, source) in sources.enumerated() {
+                for sensor in source.sensorNames {
+                    let key = source.sensor.isEmpty ? "sources[\(index)].senders" : "sources[\(index)].sensor"
+                    if let first = seen[sensor], first != index {
+                        log.add(key, "sensor \"\(sensor)\" is already used by sources[\(first)]; each sensor has one source")
+                    } else {
+                        seen[sensor] = index
+                    }
                 }
             }
         }
@@ -154,6 +157,11 @@ extension DaemonConfiguration {
             if let v = reader.number("retry_max_seconds", range: 0.01...86_400) { health.retryMaxSeconds = v }
             reader.finish()
         }
+        var web = WebConfiguration()
+        if var reader = root.table("web") {
+            web = readWeb(&reader, environment: environment, resolve: resolve)
+            reader.finish()
+        }
         root.finish()
 
         guard log.problems.isEmpty, let venue, let model, let state else {
@@ -161,9 +169,72 @@ extension DaemonConfiguration {
                 (a.element.line ?? 0, a.offset) < (b.element.line ?? 0, b.offset)
             }.map(\.element))
         }
-        return DaemonConfiguration(
+        var configuration = DaemonConfiguration(
             file: file, venuePath: venue, modelPath: model, stateDirectory: state, sources: sources, upstream: upstream,
             privacy: privacy, retention: retention, windows: windows, visits: visits, metrics: metrics, health: health)
+        configuration.web = web
+        return configuration
+    }
+
+    /// `[web]`: enabled, listen, and the access code from a file (`access_code_file`) or an
+    /// environment variable (`access_code_env`); an enabled UI without a usable code is refused.
+    ///
+    /// The code itself is not accepted in the configuration file, for the reason the upload token
+    /// is not: configuration files get copied into tickets and repositories.
+    private static func readWeb(_ reader: inout TableReader, environment: [String: String], resolve: (String) -> String) -> WebConfiguration {
+        var web = WebConfiguration()
+        if let v = reader.bool("enabled") { web.enabled = v }
+        if let text = reader.string("listen") {
+            if let (host, port) = parseListenAddress(text) {
+                web.host = host
+                web.port = port
+            } else {
+                reader.problem("listen", "must be HOST:PORT with a port 1–65535, e.g. 127.0.0.1:8380 or 0.0.0.0:8380 (got \"\(text)\")")
+            }
+        }
+        if reader.has("access_code") {
+            reader.problem("access_code", "do not write the access code in the configuration file; put it in a file named by access_code_file (install.sh writes /etc/mallgate/web-access-code) or an environment variable named by access_code_env")
+            _ = reader.raw("access_code")
+        }
+        web.accessCodeFile = reader.string("access_code_file").map(resolve)
+        web.accessCodeEnvironment = reader.string("access_code_env")
+        if web.accessCodeFile != nil && web.accessCodeEnvironment != nil {
+            reader.problem("access_code_env", "give either access_code_file or access_code_env, not both")
+            return web
+        }
+        let found: (code: String, origin: String, key: String)
+        if let path = web.accessCodeFile {
+            guard let bytes = readWholeFile(path) else {
+                // A missing code only matters when the UI is on; an unreadable named file is still worth a word then.
+                if web.enabled {
+                    reader.problem("access_code_file", "cannot read \(path) (\(String(cString: strerror(errno)))); create it with the access code (install.sh writes one), readable by the mallgate user")
+                }
+                return web
+            }
+            found = (String(decoding: bytes, as: UTF8.self).trimmingWhitespace(), "file \(path)", "access_code_file")
+        } else if let name = web.accessCodeEnvironment {
+            guard let value = environment[name]?.trimmingWhitespace(), !value.isEmpty else {
+                if web.enabled {
+                    reader.problem("access_code_env", "environment variable \(name) is not set or empty; set it in the service's environment (systemd: Environment= or LoadCredential=)")
+                }
+                return web
+            }
+            found = (value, "environment \(name)", "access_code_env")
+        } else {
+            if web.enabled {
+                reader.problem("enabled", "the web UI needs an access code: set access_code_file = \"/etc/mallgate/web-access-code\" (install.sh writes a random code there) or access_code_env = \"NAME\", or set enabled = false")
+            }
+            return web
+        }
+        // Eight characters at least: with five guesses a minute per client, a short code would fall in days.
+        if found.code.count < 8 {
+            if web.enabled {
+                reader.problem(found.key, "\(found.origin) holds \(found.code.isEmpty ? "no code" : "a code shorter than 8 characters"); use a random code of at least 8 characters")
+            }
+        } else {
+            web.accessCode = Secret(value: found.code, origin: found.origin)
+        }
+        return web
     }
 
     private static func readSource(_ reader: inout TableReader, resolve: (String) -> String) -> SourceConfiguration? {
@@ -173,11 +244,13 @@ extension DaemonConfiguration {
         case "file", "stream":
             let path = reader.string("path", required: "give the \(kind == "file" ? "capture file" : "FIFO or stream") to read")
             let sensor = reader.string("sensor", required: "give the venue's sensor id these frames come from")
+            let speed = kind == "file" ? reader.number("speed", range: 0.001...1_000_000) : nil
             guard let path, let sensor else { return nil }
-            return SourceConfiguration(kind: kind == "file" ? .file(path: resolve(path)) : .stream(path: resolve(path)), sensor: sensor)
+            return SourceConfiguration(kind: kind == "file" ? .file(path: resolve(path)) : .stream(path: resolve(path)), sensor: sensor, speed: speed)
         case "directory":
+            let speed = reader.number("speed", range: 0.001...1_000_000)
             guard let path = reader.string("path", required: "give a directory of capture files named after their sensors") else { return nil }
-            return SourceConfiguration(kind: .directory(path: resolve(path)), sensor: "")
+            return SourceConfiguration(kind: .directory(path: resolve(path)), sensor: "", speed: speed)
         case "interface":
             let name = reader.string("interface", required: "give the monitor-mode radio, e.g. wlan1")
             let sensor = reader.string("sensor", required: "give the venue's sensor id of this radio")
@@ -194,9 +267,30 @@ extension DaemonConfiguration {
             guard let name, let sensor else { return nil }
             return SourceConfiguration(kind: .interface(name: name, channels: channels, dwellMilliseconds: dwell, monitorMode: monitor), sensor: sensor)
         case "tzsp":
-            let sensor = reader.string("sensor", required: "give the venue's sensor id these datagrams come from")
             let port = reader.integer("port", range: 1...65535, unit: "") ?? 37008
             let bind = reader.string("bind") ?? "::"
+            if reader.has("senders") {
+                // Many sensors on one port, told apart by address.
+                for key in ["sensor", "allowed_senders"] where reader.has(key) {
+                    _ = reader.raw(key)
+                    reader.problem(key, "give either `senders` (one port, a sensor per sender address) or `sensor` with `allowed_senders`, not both")
+                }
+                guard var table = reader.table("senders") else { return nil }
+                var senders: [TZSPSender] = []
+                for (address, _) in table.entries {
+                    guard let sensor = table.string(address, required: "give the venue sensor id this address sends for") else { continue }
+                    if IPv4Or6.isAddress(address) {
+                        senders.append(TZSPSender(address: address, sensor: sensor))
+                    } else {
+                        table.problem(address, "\"\(address)\" is not an IPv4 or IPv6 address; write each sensor's address like \"10.20.0.11\" = \"L0-s01-ap\"")
+                    }
+                }
+                if table.entries.isEmpty { reader.problem("senders", "list at least one sender: \"ADDRESS\" = \"SENSOR\"") }
+                table.finish()
+                guard !senders.isEmpty else { return nil }
+                return SourceConfiguration(kind: .tzspSenders(port: UInt16(port), bindAddress: bind, senders: senders), sensor: "")
+            }
+            let sensor = reader.string("sensor", required: "give the venue's sensor id these datagrams come from, or a `senders` table (address = sensor) for several sensors on one port")
             let senders = reader.strings("allowed_senders") ?? []
             guard let sensor else { return nil }
             return SourceConfiguration(kind: .tzsp(port: UInt16(port), bindAddress: bind, allowedSenders: senders), sensor: sensor)
@@ -208,7 +302,7 @@ extension DaemonConfiguration {
     }
 
     private static func readUpstream(_ reader: inout TableReader, environment: [String: String], resolve: (String) -> String) -> UpstreamConfiguration? {
-        let url = reader.string("url", required: "give the collector's URL, e.g. https://collector.example.com/v1, or remove [upstream]")
+        let url = reader.string("url", required: "give the collector's URL, e.g. https://collector.example.com, or remove [upstream]")
         if let url {
             let lower = url.lowercased()
             let loopback = ["http://127.0.0.1", "http://localhost", "http://[::1]"].contains { lower.hasPrefix($0) }
@@ -246,8 +340,41 @@ extension DaemonConfiguration {
                 reader.problem("token_env", "environment variable \(name) is not set or empty; set it in the service's environment (systemd: Environment= or LoadCredential=)")
             }
         }
-        guard let url, let secret else { return nil }
-        return UpstreamConfiguration(url: url, token: secret)
+        var upstream = UpstreamConfiguration(url: url ?? "", token: secret ?? Secret(value: "", origin: ""))
+        if let v = reader.string("gateway_id") {
+            if v.isEmpty || v.contains(where: { $0.isWhitespace || $0 == "/" }) {
+                reader.problem("gateway_id", "must be the gateway's name at the collector (no spaces or slashes), as given to `mallgate-collector gateway add` (got \"\(v)\")")
+            } else {
+                upstream.gatewayID = v
+            }
+        }
+        if let v = reader.integer("batch_rows", range: 100...100_000, unit: "rows") { upstream.batchRows = v }
+        if let v = reader.number("interval_seconds", range: 1...3600) { upstream.intervalSeconds = v }
+        if let v = reader.number("connect_timeout_seconds", range: 1...300) { upstream.connectTimeoutSeconds = v }
+        if let v = reader.number("response_timeout_seconds", range: 1...600) { upstream.responseTimeoutSeconds = v }
+        if let v = reader.number("request_timeout_seconds", range: 1...3600) {
+            if v < upstream.connectTimeoutSeconds {
+                reader.problem("request_timeout_seconds", "must not be shorter than upstream.connect_timeout_seconds (\(format(upstream.connectTimeoutSeconds))): the whole upload includes the connection (got \(format(v)))")
+            } else {
+                upstream.requestTimeoutSeconds = v
+            }
+        }
+        if let v = reader.number("backoff_max_seconds", range: 1...86_400) { upstream.backoffMaxSeconds = v }
+        for (key, keyPath) in [("ca_file", \UpstreamConfiguration.caFile), ("client_certificate_file", \.clientCertificateFile), ("client_key_file", \.clientKeyFile)] {
+            guard let path = reader.string(key).map(resolve) else { continue }
+            if access(path, R_OK) != 0 {
+                reader.problem(key, "cannot read \(path) (\(String(cString: strerror(errno)))); give a PEM file readable by the mallgate user")
+            } else {
+                upstream[keyPath: keyPath] = path
+            }
+        }
+        if (upstream.clientCertificateFile == nil) != (upstream.clientKeyFile == nil), reader.has("client_certificate_file") != reader.has("client_key_file") {
+            reader.problem(reader.has("client_key_file") ? "client_key_file" : "client_certificate_file", "mutual TLS needs both client_certificate_file and client_key_file")
+        }
+        if let v = reader.bool("verify_tls") { upstream.verifyTLS = v }
+        upstream.pullIntervalSeconds = reader.integer("pull_interval_seconds", range: 0...604_800, unit: "seconds (0 turns pulling off)") ?? 300
+        guard url != nil, secret != nil else { return nil }
+        return upstream
     }
 
     /// `host:port` or `[v6]:port` → (host, port); nil when malformed.
@@ -297,6 +424,15 @@ final class ProblemLog {
     /// Records a problem at `key`; it is placed on the key's line, or on its table's when the key is absent.
     func add(_ key: String, _ message: String, placedAt: String? = nil) {
         problems.append(.init(file: file, line: lines.line(of: placedAt ?? key), key: key, message: message))
+    }
+}
+
+/// Whether a string is a literal IPv4 or IPv6 address (what the TZSP source can match senders against).
+enum IPv4Or6 {
+    static func isAddress(_ text: String) -> Bool {
+        var v4 = in_addr()
+        var v6 = in6_addr()
+        return inet_pton(AF_INET, text, &v4) == 1 || inet_pton(AF_INET6, text, &v6) == 1
     }
 }
 

@@ -1,3 +1,5 @@
+internal import Glibc
+
 /// The daemon's whole configuration, one `Sendable` value per concern, loaded and validated once.
 ///
 /// One typed value (rather than lookups scattered through the code) means every key is
@@ -22,6 +24,8 @@ public struct DaemonConfiguration: Sendable, Equatable {
     public var visits: VisitConfiguration
     public var metrics: MetricsConfiguration
     public var health: HealthConfiguration
+    /// The web UI (installation view, calibration, training, "where am I", dashboard); off by default.
+    public var web: WebConfiguration = .init()
 
     public init(
         file: String, venuePath: String, modelPath: String, stateDirectory: String, sources: [SourceConfiguration],
@@ -60,23 +64,51 @@ public struct SourceConfiguration: Sendable, Equatable {
         case interface(name: String, channels: [Int], dwellMilliseconds: Int, monitorMode: Bool)
         /// A UDP listener for remote sensors speaking TZSP.
         case tzsp(port: UInt16, bindAddress: String, allowedSenders: [String])
+        /// TZSP from several remote sensors on one port, each datagram attributed by its sender's address.
+        case tzspSenders(port: UInt16, bindAddress: String, senders: [TZSPSender])
     }
 
     public var kind: Kind
     /// The sensor id (a sensor of the venue); empty for a directory, whose files name their sensors.
     public var sensor: String
+    /// Replay pacing of a file or directory (1 at recorded speed, 10 ten times faster); nil as fast
+    /// as possible. Lets a demo or a browser test watch a recorded venue unfold live under `mallgate run`.
+    public var speed: Double?
 
-    public init(kind: Kind, sensor: String) {
+    public init(kind: Kind, sensor: String, speed: Double? = nil) {
         self.kind = kind
         self.sensor = sensor
+        self.speed = speed
     }
 
     /// Whether the source is a live one: it never waits for the pipeline (drops when behind) and is retried when it fails.
     public var isLive: Bool {
         switch kind {
         case .file, .files, .directory: false
-        case .stream, .interface, .tzsp: true
+        case .stream, .interface, .tzsp, .tzspSenders: true
         }
+    }
+
+    /// The venue sensors this source delivers: its `sensor`, or each sensor of a TZSP sender map
+    /// (empty for a directory, whose sensors are its files' names).
+    public var sensorNames: [String] {
+        if case .tzspSenders(_, _, let senders) = kind {
+            var names: [String] = []
+            for sender in senders where !names.contains(sender.sensor) { names.append(sender.sensor) }
+            return names
+        }
+        return sensor.isEmpty ? [] : [sensor]
+    }
+
+}
+
+/// One remote TZSP sensor: the address its datagrams come from and the venue sensor it is.
+public struct TZSPSender: Sendable, Equatable {
+    public var address: String
+    public var sensor: String
+    public init(address: String, sensor: String) {
+        self.address = address
+        self.sensor = sensor
     }
 }
 
@@ -84,9 +116,51 @@ public struct SourceConfiguration: Sendable, Equatable {
 public struct UpstreamConfiguration: Sendable, Equatable {
     public var url: String
     public var token: Secret
-    public init(url: String, token: Secret) {
+    /// This gateway's name at the collector (`mallgate-collector gateway add NAME`); default: the host name.
+    public var gatewayID: String = UpstreamConfiguration.hostName()
+    /// The most buffer rows sealed into one upload batch.
+    public var batchRows: Int = 5000
+    /// How often new rows are sealed into batches and the outbox is looked at when idle.
+    public var intervalSeconds: Double = 30
+    /// TCP connect and TLS handshake timeout.
+    public var connectTimeoutSeconds: Double = 10
+    /// Longest silence while sending a batch or waiting for the answer.
+    public var responseTimeoutSeconds: Double = 30
+    /// A whole upload, connect to the answer's last byte.
+    public var requestTimeoutSeconds: Double = 120
+    /// Backoff ceiling after repeated failures (it starts at 1 s and doubles, with jitter).
+    public var backoffMaxSeconds: Double = 300
+    /// PEM CA bundle to trust instead of the system's (a private PKI or a self-signed collector).
+    public var caFile: String?
+    /// Mutual TLS: the gateway's PEM certificate chain and unencrypted key.
+    public var clientCertificateFile: String?
+    public var clientKeyFile: String?
+    /// Verify the collector's certificate (off only in a lab).
+    public var verifyTLS = true
+
+    /// How often to ask the collector for a newer model file or venue layout; 0 turns pulling off.
+    public var pullIntervalSeconds: Int = 300
+
+    public init(url: String, token: Secret, pullIntervalSeconds: Int = 300) {
         self.url = url
         self.token = token
+        self.pullIntervalSeconds = pullIntervalSeconds
+    }
+
+    /// The collector's base URL: `url` without a trailing `/` or `/v1` (paths are added per endpoint).
+    public var baseURL: String {
+        var base = Substring(url)
+        while base.hasSuffix("/") { base = base.dropLast() }
+        if base.hasSuffix("/v1") { base = base.dropLast(3) }
+        return String(base)
+    }
+
+    /// `gethostname(2)`, or `gateway` when it cannot be read.
+    public static func hostName() -> String {
+        var buffer = [CChar](repeating: 0, count: 256)
+        guard gethostname(&buffer, buffer.count - 1) == 0 else { return "gateway" }
+        let name = String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        return name.isEmpty ? "gateway" : name
     }
 }
 
@@ -174,4 +248,20 @@ public struct HealthConfiguration: Sendable, Equatable {
     public var retryInitialSeconds: Double = 1
     public var retryMaxSeconds: Double = 60
     public init() {}
+}
+
+/// The web UI: off unless enabled, and then only with an access code from a file.
+public struct WebConfiguration: Sendable, Equatable {
+    public var enabled = false
+    public var host = "127.0.0.1"
+    public var port = 8380
+    /// The file the access code was read from (install.sh writes a random one, mode 0640 root:mallgate).
+    public var accessCodeFile: String?
+    /// Or the environment variable it was read from.
+    public var accessCodeEnvironment: String?
+    /// The code itself; nil when none is configured (or it is unusable and the UI is off).
+    public var accessCode: Secret?
+    public init() {}
+    /// `host:port`, as written in the configuration.
+    public var listen: String { host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)" }
 }

@@ -29,10 +29,25 @@ enum DaemonMetrics {
     static var diskFull: CoreMetrics.Gauge { CoreMetrics.Gauge(label: "mallgate_database_disk_full") }
     static var reloads: CoreMetrics.Counter { CoreMetrics.Counter(label: "mallgate_reloads_total") }
     static var reloadFailures: CoreMetrics.Counter { CoreMetrics.Counter(label: "mallgate_reload_failures_total") }
+    static func artifactsInstalled(_ kind: String) -> CoreMetrics.Counter { CoreMetrics.Counter(label: "mallgate_artifacts_installed_total", dimensions: [("kind", kind)]) }
+    static func artifactsRefused(_ kind: String) -> CoreMetrics.Counter { CoreMetrics.Counter(label: "mallgate_artifacts_refused_total", dimensions: [("kind", kind)]) }
     static var sinkErrors: CoreMetrics.Counter { CoreMetrics.Counter(label: "mallgate_sink_errors_total") }
     static var databaseBytes: CoreMetrics.Gauge { CoreMetrics.Gauge(label: "mallgate_database_bytes") }
     static var outboxBacklogRows: CoreMetrics.Gauge { CoreMetrics.Gauge(label: "mallgate_outbox_backlog_rows") }
     static var outboxOldestAge: CoreMetrics.Gauge { CoreMetrics.Gauge(label: "mallgate_outbox_oldest_age_seconds") }
+    /// Batches the collector took, by `result`: `stored`, `duplicate` (it had them), `parked` (refused).
+    static func syncBatches(_ result: String) -> CoreMetrics.Counter { CoreMetrics.Counter(label: "mallgate_sync_batches_total", dimensions: [("result", result)]) }
+    static var syncRows: CoreMetrics.Counter { CoreMetrics.Counter(label: "mallgate_sync_rows_total") }
+    /// Compressed HTTP body bytes of delivered batches.
+    static var syncBytes: CoreMetrics.Counter { CoreMetrics.Counter(label: "mallgate_sync_bytes_total") }
+    /// Failed attempts by `reason`: `network`, `http_408`, `http_429`, `http_5xx`, `unauthorized`, `rejected`, `buffer`.
+    static func syncFailures(_ reason: String) -> CoreMetrics.Counter { CoreMetrics.Counter(label: "mallgate_sync_failures_total", dimensions: [("reason", reason)]) }
+    static var syncBacklogBatches: CoreMetrics.Gauge { CoreMetrics.Gauge(label: "mallgate_sync_backlog_batches") }
+    /// Rows in pending batches plus rows not sealed yet.
+    static var syncBacklogRows: CoreMetrics.Gauge { CoreMetrics.Gauge(label: "mallgate_sync_backlog_rows") }
+    static var syncParkedBatches: CoreMetrics.Gauge { CoreMetrics.Gauge(label: "mallgate_sync_parked_batches") }
+    /// Unix seconds of the last delivered batch.
+    static var syncLastSuccess: CoreMetrics.Gauge { CoreMetrics.Gauge(label: "mallgate_sync_last_success_seconds") }
 }
 
 /// Serves the Prometheus text format at `GET /metrics`, as a service of the daemon's group.

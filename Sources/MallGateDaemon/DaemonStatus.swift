@@ -45,6 +45,8 @@ public struct DaemonStatus: Codable, Sendable, Equatable {
     public var reloads: UInt64
     /// Why the last reload was refused, if it was.
     public var lastReloadError: String?
+    /// The upload to the collector; nil when `[upstream]` is not configured (or not running).
+    public var sync: SyncStatus? = nil
 
     public static let fileName = "status.json"
 

@@ -1,3 +1,4 @@
+internal import MallGateSync
 internal import Glibc
 internal import MallGateLocalize
 internal import MallGateVenue
@@ -192,20 +193,45 @@ extension Doctor {
             fix: "give the capture a bigger buffer, hop fewer channels (`channels` in \(configuration.file)), or use a faster board")
     }
 
-    /// The upstream collector's host resolves and accepts a TCP connection.
-    ///
-    /// TLS and the token are verified by the sync module (another branch), so the message says they were not checked.
+    /// The upstream collector: its host accepts a TCP connection, its certificate verifies, and it
+    /// knows this gateway's token (`GET /v1/whoami`, the same TLS settings as the uploads).
     static func checkUpstream(_ upstream: UpstreamConfiguration, _ environment: DoctorEnvironment) -> DoctorCheck {
         guard let (host, port) = hostAndPort(upstream.url) else {
-            return DoctorCheck(id: "upstream", status: .fail, message: "cannot find a host in \(upstream.url)", fix: "give [upstream] url as https://HOST[:PORT]/PATH")
+            return DoctorCheck(id: "upstream", status: .fail, message: "cannot find a host in \(upstream.url)", fix: "give [upstream] url as https://HOST[:PORT]")
         }
-        let notChecked = "TLS certificate and token not checked (needs the sync module)"
         if let error = environment.tcpConnect(host, port, environment.upstreamTimeoutSeconds) {
             return DoctorCheck(
-                id: "upstream", status: .fail, message: "\(host):\(port) unreachable: \(error); \(notChecked)",
+                id: "upstream", status: .fail, message: "\(host):\(port) unreachable: \(error)",
                 fix: "check DNS (`getent hosts \(host)`), the route and the firewall for outgoing TCP \(port), and that the collector runs; data is buffered meanwhile")
         }
-        return DoctorCheck(id: "upstream", status: .ok, message: "\(host):\(port) accepts TCP connections; \(notChecked)")
+        switch environment.upstreamProbe(upstream, environment.upstreamTimeoutSeconds) {
+        case .accepted(let gateway, let venue):
+            if gateway != upstream.gatewayID {
+                return DoctorCheck(
+                    id: "upstream", status: .fail,
+                    message: "\(upstream.baseURL) accepts the token, but it belongs to gateway \(gateway), not \(upstream.gatewayID) (every batch would be refused with 403)",
+                    fix: "set [upstream] gateway_id = \"\(gateway)\", or give this gateway its own token")
+            }
+            let tls = upstream.baseURL.lowercased().hasPrefix("https://") ? "TLS certificate valid, " : ""
+            return DoctorCheck(id: "upstream", status: .ok, message: "\(upstream.baseURL): \(tls)token accepted for gateway \(gateway) (venue \(venue))")
+        case .unauthorized:
+            return DoctorCheck(
+                id: "upstream", status: .fail,
+                message: "\(upstream.baseURL) refuses the token from \(upstream.token.origin) (HTTP 401): token wrong or revoked",
+                fix: "run `mallgate-collector gateway add \(upstream.gatewayID) --venue VENUE` on the collector and put the token it prints into the \(upstream.token.origin); batches are kept until then")
+        case .tlsFailure(let detail):
+            return DoctorCheck(
+                id: "upstream", status: .fail, message: "TLS with \(host):\(port) failed: \(detail)",
+                fix: "if the collector's certificate is self-signed or from a private CA, save that CA certificate (PEM) on the gateway and set [upstream] ca_file = \"/etc/mallgate/collector-ca.pem\"; otherwise renew the collector's certificate for \(host) and check the gateway's clock (`mallgate doctor` clock check)")
+        case .unreachable(let detail):
+            return DoctorCheck(
+                id: "upstream", status: .fail, message: "\(host):\(port) accepts TCP but the request failed: \(detail)",
+                fix: "check that mallgate-collector (not another server) listens there and that no proxy in between drops HTTP; data is buffered meanwhile")
+        case .unexpected(let status, let body):
+            return DoctorCheck(
+                id: "upstream", status: .fail, message: "\(upstream.baseURL)/v1/whoami answered HTTP \(status): \(body)",
+                fix: "give [upstream] url as the collector's base URL (https://HOST[:PORT]) and update the collector to a version with /v1/whoami")
+        }
     }
 
     /// Host and port of an http(s) URL (`[v6]` hosts unbracketed); the scheme's port when none is given.

@@ -1,5 +1,6 @@
 internal import FoundationEssentials
 internal import Glibc
+public import MallGateSync
 
 /// One finding of `mallgate doctor`: what was checked, how it stands, and what to do about it.
 ///
@@ -100,6 +101,17 @@ public struct DoctorEnvironment: Sendable {
     public var processEnvironment: [String: String] = ProcessEnvironment.current
     /// How long the upstream connection may take.
     public var upstreamTimeoutSeconds: Double = 3
+    /// `iw dev NAME info` for a radio: its output, or nil when iw is missing or the radio unknown.
+    public var radioInfo: @Sendable (String) -> String? = DoctorEnvironment.iwDeviceInfo
+    /// `iw reg get`: the regulatory domain, or nil when iw is missing.
+    public var regulatoryDomain: @Sendable () -> String? = DoctorEnvironment.iwRegulatoryDomain
+    /// Asks the collector whose token this is (`GET /v1/whoami`, with the upload's TLS settings).
+    public var upstreamProbe: @Sendable (_ upstream: UpstreamConfiguration, _ timeoutSeconds: Double) -> UpstreamProbeResult = DoctorEnvironment.whoami
+
+    /// The real probe: async-http-client with the uploader's TLS configuration.
+    @Sendable public static func whoami(_ upstream: UpstreamConfiguration, _ timeoutSeconds: Double) -> UpstreamProbeResult {
+        UpstreamProbe.whoami(SyncService.uploaderConfiguration(upstream), timeout: .milliseconds(Int64(timeoutSeconds * 1000)))
+    }
 
     public init() {}
 }
@@ -126,6 +138,7 @@ public enum Doctor {
         var checks = [DoctorCheck(id: "config", status: .ok, message: "\(configurationPath) is valid (\(configuration.sources.count) source(s))")]
         checks.append(checkModel(configuration))
         checks += checkInterfaces(configuration, environment)
+        checks += checkChannels(configuration, environment)
         checks.append(checkCapabilities(configuration, environment))
         checks.append(checkClock(environment))
         checks.append(checkDisk(configuration, environment))

@@ -3,6 +3,7 @@ public import MallGateCapture
 internal import MallGateDecode
 public import MallGateIdentify
 internal import MallGateLocalize
+internal import MallGateStore
 internal import MallGateVenue
 internal import MallGateVisits
 
@@ -23,6 +24,9 @@ public actor PipelineEngine {
         public var optedOut: UInt64 = 0
         /// Probe requests without a plausible signal strength (cannot be localized).
         public var implausibleSignal: UInt64 = 0
+        /// Probe requests from a sensor the model has no feature for (added to the venue after
+        /// training): counted in the sensor's health, never identified or localized.
+        public var unknownSensor: UInt64 = 0
         public var positions: UInt64 = 0
         /// Finished store visits (of at least the minimum dwell).
         public var visits: UInt64 = 0
@@ -53,8 +57,8 @@ public actor PipelineEngine {
     private var nextClose = Int64.min
     /// Start of the first counting interval not yet closed: late visits are counted there, as the tracker does.
     private var openFrom = Int64.min
-    /// Dwell of the visits that ended in each open interval, per store class: the store's histogram.
-    private var pendingDwell: [Int64: [Int: [Double]]] = [:]
+    /// Dwell of the visits that ended in each open interval, per store class, binned as the store's histogram.
+    private var pendingDwell: [Int64: [Int: MallGateStore.DwellHistogram]] = [:]
     private var lastEviction = Int64.min
     /// Latest position per device (class index, time), for "devices now per store".
     private var current: [UInt64: (classIndex: Int, time: Int64)] = [:]
@@ -64,6 +68,18 @@ public actor PipelineEngine {
     private var heartbeatCount: UInt64 = 0
     public private(set) var counters = Counters()
     public private(set) var sensors: [String: SensorHealth] = [:]
+    /// The web UI's watched devices; `tapped` maps the engine's device to the watched keyed id.
+    private var tap: WindowTap?
+    private var tapped: [UInt64: UInt64] = [:]
+
+    /// The venue and model in use (after reloads).
+    public var pipelineModel: PipelineModel { model }
+
+    /// Watches `tap`'s devices from the next batch on (nil: none).
+    public func setWindowTap(_ tap: WindowTap?) {
+        self.tap = tap
+        tapped = [:]
+    }
 
     /// Fault injection for the watchdog test: `MALLGATE_FAULT_STALL_AFTER_SECONDS=N` makes the
     /// engine block its thread forever N seconds after it starts, as a pipeline caught in a
@@ -118,7 +134,14 @@ public actor PipelineEngine {
             counters.probeRequests &+= 1  // UInt64: centuries of frames
             probes[o.sensor] &+= 1
             heard[o.sensor] = max(heard[o.sensor], o.timestampNanoseconds)
-            // Identify first: an opted-out device's frame goes no further than this line.
+            // A sensor the model has no feature for: the windows stage would ignore the reading, so
+            // it is not worth an HMAC (the raw MAC is not even looked at).
+            let sensor = map[o.sensor]
+            guard sensor >= 0 else {
+                counters.unknownSensor &+= 1
+                continue
+            }
+            // Identify next: an opted-out device's frame goes no further than this line.
             guard let id = identifier.deviceID(p.source, unixNanoseconds: o.timestampNanoseconds) else {
                 counters.optedOut &+= 1
                 continue
@@ -127,9 +150,10 @@ public actor PipelineEngine {
                 counters.implausibleSignal &+= 1
                 continue
             }
-            let device = grouper?.assign(GroupingInput(probe: p, deviceID: id, timeNanoseconds: o.timestampNanoseconds, sensor: map[o.sensor])) ?? id
+            let device = grouper?.assign(GroupingInput(probe: p, deviceID: id, timeNanoseconds: o.timestampNanoseconds, sensor: sensor)) ?? id
+            if let tap, tap.devices.contains(id) { tapped[device] = id }
             latestNanoseconds = max(latestNanoseconds, o.timestampNanoseconds)
-            for w in windows.add(device: device, sensor: map[o.sensor], timeNanoseconds: o.timestampNanoseconds, rssi: Float(rssi)) {
+            for w in windows.add(device: device, sensor: sensor, timeNanoseconds: o.timestampNanoseconds, rssi: Float(rssi)) {
                 localize(w, into: &out)
             }
         }
@@ -156,18 +180,21 @@ public actor PipelineEngine {
             device: w.device, windowEnd: w.endNanoseconds, firstReading: w.firstReadingNanoseconds,
             lastReading: w.lastReadingNanoseconds, classIndex: best, confidence: confidence, into: &events)
         let zone = model.zones[best]
-        out.positions.append(PositionRecord(
-            device: w.device, timeNanoseconds: w.endNanoseconds, classIndex: best, zone: zone.id, floor: zone.floor, place: place, confidence: confidence))
+        out.positions.append(PositionRow(
+            device: w.device, windowEndNanoseconds: w.endNanoseconds, floor: zone.floor, zoneIndex: best, zoneName: zone.id,
+            placement: Placement(place), confidence: Double(confidence), clockSynchronized: true))
         counters.positions &+= 1
         current[w.device] = (best, w.endNanoseconds)
+        if !tapped.isEmpty, let watched = tapped[w.device] { tap?.onWindow(watched, w, out.positions[out.positions.count - 1]) }
         drainEvents(into: &out)
         closeIntervals(now: w.endNanoseconds, into: &out)
     }
 
     /// Closes the counting intervals that can no longer receive events as of capture time `now`.
     ///
-    /// A visit is confirmed at most a silence timeout plus the minimum dwell after its entry, so an
-    /// interval is closed that long after its end (as `mallgate locate` does).
+    /// A visit is confirmed at most a silence timeout plus the minimum dwell after its entry, plus
+    /// the half probe gap a device first heard inside is taken to have entered before its first
+    /// reading, so an interval is closed that long after its end (as `mallgate locate` does).
     private func closeIntervals(now: Int64, into out: inout PipelineOutput) {
         let settle = settleNanoseconds
         let interval = Int64(configuration.visits.countIntervalSeconds) * 1_000_000_000
@@ -180,7 +207,8 @@ public actor PipelineEngine {
     }
 
     private var settleNanoseconds: Int64 {
-        Int64((configuration.visits.silenceTimeoutSeconds + configuration.visits.minimumDwellSeconds) * 1e9)
+        Int64((configuration.visits.silenceTimeoutSeconds + configuration.visits.minimumDwellSeconds
+            + tracker.options.silentExitMaxSeconds) * 1e9)
     }
 
     /// Turns the tracker's events into visit rows (a visit once it ended, a pass) and keeps the dwell for the counts.
@@ -192,16 +220,16 @@ public actor PipelineEngine {
             case .entered:
                 continue  // counted in the interval counts; the row is written when the visit ends
             case .exited(let v):
-                out.visits.append(VisitRecord(
-                    device: v.device, storeIndex: v.store, store: model.zones[v.store].id,
+                out.visits.append(VisitRow(
+                    device: v.device, storeIndex: v.store, storeName: model.zones[v.store].id,
                     enterNanoseconds: v.enterNanoseconds, exitNanoseconds: v.exitNanoseconds, passerBy: false))
                 counters.visits &+= 1
                 var start = v.exitNanoseconds >= 0 ? v.exitNanoseconds / interval * interval : (v.exitNanoseconds - interval + 1) / interval * interval
                 if openFrom != .min && start < openFrom { start = openFrom }
-                pendingDwell[start, default: [:]][v.store, default: []].append(v.dwellSeconds)
+                pendingDwell[start, default: [:]][v.store, default: MallGateStore.DwellHistogram()].add(dwellSeconds: v.dwellSeconds)
             case .passedBy(let p):
-                out.visits.append(VisitRecord(
-                    device: p.device, storeIndex: p.store, store: model.zones[p.store].id,
+                out.visits.append(VisitRow(
+                    device: p.device, storeIndex: p.store, storeName: model.zones[p.store].id,
                     enterNanoseconds: p.startNanoseconds, exitNanoseconds: p.endNanoseconds, passerBy: true))
                 counters.passersBy &+= 1
             }
@@ -211,11 +239,11 @@ public actor PipelineEngine {
 
     private func append(_ counts: [StoreCounts], into out: inout PipelineOutput) {
         for c in counts {
-            let dwell = pendingDwell[c.startNanoseconds]?[c.store] ?? []
-            out.storeCounts.append(StoreCountRecord(
-                storeIndex: c.store, store: model.zones[c.store].id, startNanoseconds: c.startNanoseconds,
+            let dwell = pendingDwell[c.startNanoseconds]?[c.store] ?? MallGateStore.DwellHistogram()
+            out.storeCounts.append(StoreCountRow(
+                storeIndex: c.store, storeName: model.zones[c.store].id, intervalStartNanoseconds: c.startNanoseconds,
                 intervalNanoseconds: c.endNanoseconds - c.startNanoseconds, footfall: c.footfall,
-                uniqueVisitors: c.uniqueVisitors, passersBy: c.passersBy, dwellSeconds: dwell))
+                passersBy: c.passersBy, uniqueDevices: c.uniqueVisitors, dwell: dwell))
             openFrom = max(openFrom, c.endNanoseconds)
         }
         if openFrom != .min { pendingDwell = pendingDwell.filter { $0.key >= openFrom } }
@@ -250,6 +278,11 @@ public actor PipelineEngine {
             }
         }
         if latestNanoseconds != .min {
+            // Windows that ended a window length ago are placed now, not at the device's next
+            // probe: the live view follows a phone that went quiet inside a store. The margin
+            // leaves room for readings that come late (batches of other sources).
+            let margin = Int64(configuration.windows.lengthSeconds * 1e9)
+            for w in windows.advance(to: now - margin) { localize(w, into: &out) }
             tracker.expire(at: now, into: &events)
             drainEvents(into: &out)
             closeIntervals(now: now, into: &out)
@@ -264,8 +297,21 @@ public actor PipelineEngine {
         return out
     }
 
-    /// Emits every pending window, ends every open visit and pass and closes every interval
-    /// holding counts (shutdown, end of replay, reload).
+    /// Ends the capture's windows in parts: the pending windows of devices until `limit` or
+    /// more are out, localized; nil once none are left. ``flush()`` then closes the visits.
+    ///
+    /// A part at a time keeps the end of a capture with 100,000 devices from holding every
+    /// device's last windows and positions in memory at once.
+    public func flushWindows(limit: Int) -> PipelineOutput? {
+        let part = windows.flush(limit: limit)
+        guard !part.isEmpty else { return nil }
+        var out = PipelineOutput()
+        for w in part { localize(w, into: &out) }
+        return out
+    }
+
+    /// Emits every pending window (those ``flushWindows(limit:)`` left), ends every open visit
+    /// and pass and closes every interval holding counts (shutdown, end of replay, reload).
     public func flush() -> PipelineOutput {
         var out = PipelineOutput()
         for w in windows.flush() { localize(w, into: &out) }

@@ -1,15 +1,21 @@
-public import MallGateVisits
+public import MallGateStore
 
 /// One batch of results of the pipeline, in time order within each kind: what the store writes
 /// in one transaction.
+///
+/// The rows are the store's own types (``PositionRow``, ``VisitRow``, ``StoreCountRow``), built
+/// once by the engine and handed to the store as they are: no second set of record types to copy
+/// between. Only events differ (the store's ``EventRow`` has no sensor column).
 public struct PipelineOutput: Sendable, Equatable {
-    public var positions: [PositionRecord] = []
+    /// One row per device and window. `clockSynchronized` is true here; the sink clears it when
+    /// the gateway's clock is not synchronized (live capture before NTP).
+    public var positions: [PositionRow] = []
     /// Finished store visits and passes in front of stores.
-    public var visits: [VisitRecord] = []
-    /// Per-store counts of closed intervals.
-    public var storeCounts: [StoreCountRecord] = []
+    public var visits: [VisitRow] = []
+    /// Per-store counts of closed intervals, dwell already binned into the store's histogram.
+    public var storeCounts: [StoreCountRow] = []
     public var events: [PipelineEvent] = []
-    public init(positions: [PositionRecord] = [], visits: [VisitRecord] = [], storeCounts: [StoreCountRecord] = [], events: [PipelineEvent] = []) {
+    public init(positions: [PositionRow] = [], visits: [VisitRow] = [], storeCounts: [StoreCountRow] = [], events: [PipelineEvent] = []) {
         self.positions = positions
         self.visits = visits
         self.storeCounts = storeCounts
@@ -24,77 +30,6 @@ public struct PipelineOutput: Sendable, Equatable {
     }
 }
 
-/// Where one device was at the end of a window.
-public struct PositionRecord: Sendable, Equatable {
-    /// The anonymous device id (keyed hash of the MAC, or a pseudo-device id).
-    public var device: UInt64
-    /// The window's end, nanoseconds since the Unix epoch (UTC).
-    public var timeNanoseconds: Int64
-    /// The model's class index (the store's `zone_index`).
-    public var classIndex: Int
-    /// The venue's zone id (stable across model reloads, unlike class indices).
-    public var zone: String
-    /// The floor's storey number (0 ground floor).
-    public var floor: Int
-    /// Inside a store, in front of one, or elsewhere.
-    public var place: PlaceStatus
-    public var confidence: Float
-    public init(device: UInt64, timeNanoseconds: Int64, classIndex: Int, zone: String, floor: Int, place: PlaceStatus, confidence: Float) {
-        self.device = device
-        self.timeNanoseconds = timeNanoseconds
-        self.classIndex = classIndex
-        self.zone = zone
-        self.floor = floor
-        self.place = place
-        self.confidence = confidence
-    }
-}
-
-/// One finished store visit, or one pass in front of a store without going in.
-public struct VisitRecord: Sendable, Equatable {
-    public var device: UInt64
-    /// The store's class index and zone id.
-    public var storeIndex: Int
-    public var store: String
-    /// Entry and exit (a pass: its start and end), nanoseconds since the epoch.
-    public var enterNanoseconds: Int64
-    public var exitNanoseconds: Int64
-    public var passerBy: Bool
-    public init(device: UInt64, storeIndex: Int, store: String, enterNanoseconds: Int64, exitNanoseconds: Int64, passerBy: Bool) {
-        self.device = device
-        self.storeIndex = storeIndex
-        self.store = store
-        self.enterNanoseconds = enterNanoseconds
-        self.exitNanoseconds = exitNanoseconds
-        self.passerBy = passerBy
-    }
-    public var dwellSeconds: Double { Double(exitNanoseconds - enterNanoseconds) / 1e9 }
-}
-
-/// What happened at one store during one closed counting interval.
-public struct StoreCountRecord: Sendable, Equatable {
-    public var storeIndex: Int
-    public var store: String
-    public var startNanoseconds: Int64
-    public var intervalNanoseconds: Int64
-    public var footfall: Int
-    public var uniqueVisitors: Int
-    public var passersBy: Int
-    /// The dwell of each visit that ended in the interval, seconds: the store bins them into
-    /// its own histogram columns (which differ from MallGateVisits' buckets).
-    public var dwellSeconds: [Double]
-    public init(storeIndex: Int, store: String, startNanoseconds: Int64, intervalNanoseconds: Int64, footfall: Int, uniqueVisitors: Int, passersBy: Int, dwellSeconds: [Double]) {
-        self.storeIndex = storeIndex
-        self.store = store
-        self.startNanoseconds = startNanoseconds
-        self.intervalNanoseconds = intervalNanoseconds
-        self.footfall = footfall
-        self.uniqueVisitors = uniqueVisitors
-        self.passersBy = passersBy
-        self.dwellSeconds = dwellSeconds
-    }
-}
-
 /// Something operators should see in the events table (and upstream): sensor health, reloads.
 public struct PipelineEvent: Sendable, Equatable {
     public enum Kind: String, Sendable {
@@ -105,6 +40,10 @@ public struct PipelineEvent: Sendable, Equatable {
         case reloadFailed = "reload_failed"
         case started
         case stopped
+        /// A model file or venue layout from the collector was installed (docs/daemon.md, "Installed artifacts").
+        case artifactInstalled = "artifact_installed"
+        /// One was refused; the running one stays.
+        case artifactRefused = "artifact_refused"
     }
     public var timeNanoseconds: Int64
     public var kind: Kind

@@ -30,6 +30,8 @@ public final class PipelineService: Service, Sendable {
         public var speed: Double?
         /// Reload on SIGHUP.
         public var reloadOnHangup = true
+        /// The sync service's state, shown in the status file and the STATUS= line (nil: no sync).
+        public var syncStatus: SyncStatusBoard?
         public init() {}
     }
 
@@ -61,15 +63,19 @@ public final class PipelineService: Service, Sendable {
     private struct State {
         var stopping = false
         var sessions: [Int: CaptureSession] = [:]
+        /// Sources being opened on their own threads, answered with nil at shutdown.
+        var opening: [Int: PendingOpen] = [:]
         var totals: [String: SourceTotals] = [:]
         var captureErrors: [String] = []
         var configuration: DaemonConfiguration
         var lastReloadError: String?
         var summary: Summary?
         var devices: Set<UInt64> = []
-        /// Skipped probe requests already counted in the metrics: (opted out, implausible signal).
-        var skippedCounted: (UInt64, UInt64) = (0, 0)
+        /// Skipped probe requests already counted in the metrics: (opted out, implausible signal, unknown sensor).
+        var skippedCounted: (UInt64, UInt64, UInt64) = (0, 0, 0)
         var sourcesRunning = 0
+        /// Where the running venue and model came from (installed artifact or configuration).
+        var provenance: PipelineModel.Provenance?
     }
 
     public let engine: PipelineEngine
@@ -96,7 +102,20 @@ public final class PipelineService: Service, Sendable {
         self.options = options
         self.notifier = notifier
         self.logger = logger
-        state = Mutex(State(configuration: configuration))
+        var initial = State(configuration: configuration)
+        initial.provenance = model.provenance
+        state = Mutex(initial)
+        startNotes = model.notes
+    }
+
+    private let startNotes: [String]
+
+    /// Where the running venue and model came from; nil when built in memory.
+    public var modelProvenance: PipelineModel.Provenance? { state.withLock { $0.provenance } }
+
+    /// Writes events to the store beside the pipeline's own (the artifact puller's installs and refusals).
+    public func record(_ events: [PipelineEvent]) async {
+        await write(PipelineOutput(events: events))
     }
 
     /// Totals so far, for a progress bar: bytes read from capture files, and probe requests processed.
@@ -115,12 +134,17 @@ public final class PipelineService: Service, Sendable {
     /// What the last ``run()`` did; nil before it returns.
     public var summary: Summary? { state.withLock { $0.summary } }
 
+    /// The configuration in use (after reloads); why the last reload was refused, nil when it worked.
+    public var currentConfiguration: DaemonConfiguration { state.withLock { $0.configuration } }
+    public var lastReloadError: String? { state.withLock { $0.lastReloadError } }
+
     public func run() async throws {
         let start = monotonicNanoseconds()
         // Rows before this mark were written by earlier runs: the summary leaves them out.
         let firstVisit = (try? await sink.database.lastRowID(.visits)) ?? 0
         await write(PipelineOutput(events: [PipelineEvent(timeNanoseconds: wallNanoseconds(), kind: .started, detail: "mallgate \(options.mode) started")]))
-        logger.info("Pipeline started.", metadata: ["sources": "\(sources.count)", "mode": "\(options.mode)"])
+        logger.info("Pipeline started.", metadata: ["sources": "\(sources.count)", "mode": "\(options.mode)", "model": "\(state.withLock { $0.provenance }?.description ?? "-")"])
+        await reportNotes(startNotes)
         await withGracefulShutdownHandler {
             await withTaskGroup(of: Void.self) { auxiliary in
                 auxiliary.addTask { await self.tickLoop() }
@@ -141,6 +165,7 @@ public final class PipelineService: Service, Sendable {
             self.stop()
         }
         notifier.send("STOPPING=1")
+        while let part = await engine.flushWindows(limit: 4_096) { await write(part) }
         var out = await engine.flush()
         out.events.append(PipelineEvent(timeNanoseconds: wallNanoseconds(), kind: .stopped, detail: "mallgate \(options.mode) stopped"))
         await write(out)
@@ -167,11 +192,13 @@ public final class PipelineService: Service, Sendable {
 
     /// Stops every source; queued batches are still processed and flushed by ``run()``.
     public func stop() {
-        let sessions = state.withLock { s in
+        let (sessions, opening) = state.withLock { s in
             s.stopping = true
-            return Array(s.sessions.values)
+            defer { s.opening = [:] }
+            return (Array(s.sessions.values), Array(s.opening.values))
         }
         for session in sessions { session.stop() }
+        for pending in opening { pending.answer(nil) }
     }
 
     private func isStopping() -> Bool { state.withLock { $0.stopping } }
@@ -192,7 +219,8 @@ public final class PipelineService: Service, Sendable {
             attempt += 1
             let opened: (any FrameSource, ChannelHopper?)
             do {
-                opened = try Self.open(source)
+                guard let result = try await openOffThePool(index: index, source) else { return }
+                opened = result
             } catch {
                 logger.error("Cannot open a capture source; retrying.", metadata: ["sensor": "\(name)", "error": "\(error)", "retry_in_s": "\(format(delay))"])
                 await write(PipelineOutput(events: [PipelineEvent(timeNanoseconds: wallNanoseconds(), kind: .sourceFailed, sensor: name, detail: "\(error)")]))
@@ -217,14 +245,27 @@ public final class PipelineService: Service, Sendable {
             var previous = session.statistics()
             var pace: (capture: Int64, wall: Int64)?
             for await batch in session.start() {
-                if let speed = options.speed, let first = batch.first {
+                if let speed = source.speed ?? options.speed, let first = batch.first {
+                    // A file source hands over thousands of frames at once (minutes of capture):
+                    // paced as one, the pipeline clock would jump by minutes. Each slice of about
+                    // 100 ms of wall time goes in when it is due, so a paced replay looks live.
                     let now = monotonicNanoseconds()
                     if pace == nil { pace = (first.timestampNanoseconds, now) }
-                    let due = pace!.wall + Int64(Double(first.timestampNanoseconds - pace!.capture) / speed)
-                    if due > now { try? await Task.sleep(for: .nanoseconds(due - now)) }
+                    let start = pace!
+                    func due(_ o: Observation) -> Int64 { start.wall + Int64(Double(o.timestampNanoseconds - start.capture) / speed) }
+                    var from = batch.startIndex
+                    while from < batch.endIndex {
+                        let sliceDue = due(batch[from])
+                        var to = batch.index(after: from)
+                        while to < batch.endIndex && due(batch[to]) < sliceDue + 100_000_000 { to = batch.index(after: to) }
+                        let wait = sliceDue - monotonicNanoseconds()
+                        if wait > 0 { try? await Task.sleep(for: .nanoseconds(wait)) }
+                        await write(await engine.process(Array(batch[from..<to]), sensors: session.sensors))
+                        from = to
+                    }
+                } else {
+                    await write(await engine.process(batch, sensors: session.sensors))
                 }
-                let out = await engine.process(batch, sensors: session.sensors)
-                await write(out)
                 previous = account(session.statistics(), since: previous)
                 delay = configuration.health.retryInitialSeconds
             }
@@ -283,9 +324,37 @@ public final class PipelineService: Service, Sendable {
                 if kernel > 0 { DaemonMetrics.dropped(sensor, "kernel").increment(by: Int64(kernel)) }
                 if interface > 0 { DaemonMetrics.dropped(sensor, "interface").increment(by: Int64(interface)) }
                 if decode > 0 { DaemonMetrics.dropped(sensor, "decode").increment(by: Int64(decode)) }
+                let rejected = delta(now.source.datagramsRejected, before.source.datagramsRejected)
+                if rejected > 0 { DaemonMetrics.dropped(sensor, "tzsp_sender_not_allowed").increment(by: Int64(rejected)) }
             }
         }
         return current
+    }
+
+    /// Opens `source` on a thread of its own and waits for it, or for shutdown (nil).
+    ///
+    /// Opening blocks: a stream source until a writer opens the FIFO and sends the pcap header
+    /// (which may be never), a live interface while the driver switches mode. On the
+    /// cooperative pool — two threads on a two-core board — a few quiet sources would hold
+    /// every thread, and the metrics, the tick and SIGTERM with them. A source that opens
+    /// after shutdown was answered is dropped, which closes it.
+    private func openOffThePool(index: Int, _ source: SourceConfiguration) async throws -> (any FrameSource, ChannelHopper?)? {
+        let pending = PendingOpen()
+        let result = await withCheckedContinuation { (continuation: CheckedContinuation<Result<(any FrameSource, ChannelHopper?), any Error>?, Never>) in
+            pending.wait(continuation)
+            let registered = state.withLock { s in
+                guard !s.stopping else { return false }
+                s.opening[index] = pending
+                return true
+            }
+            guard registered else { return pending.answer(nil) }
+            let label = source.label
+            startThread(name: "open \(label)") {
+                pending.answer(Result { try Self.open(source) })
+            }
+        }
+        state.withLock { _ = $0.opening.removeValue(forKey: index) }
+        return try result?.get()
     }
 
     /// Opens the frame source a configuration entry describes (and the channel hopper of a radio).
@@ -317,6 +386,8 @@ public final class PipelineService: Service, Sendable {
             return (live, ChannelHopper(interface: name, sensor: sensor, plan: plan))
         case .tzsp(let port, let bind, let allowed):
             return (try TZSPSource(port: port, bindAddress: bind, allowedSenders: allowed, sensor: sensor), nil)
+        case .tzspSenders(let port, let bind, let senders):
+            return (try TZSPSource(port: port, bindAddress: bind, senders: senders.map { (address: $0.address, sensor: SensorID($0.sensor)) }), nil)
         }
     }
 
@@ -380,13 +451,13 @@ public final class PipelineService: Service, Sendable {
                 let rates = (Double(frames - min(frames, lastFrames)) / seconds, Double(counters.probeRequests - lastProbes) / seconds, Double(counters.positions - lastPositions) / seconds)
                 (lastFrames, lastProbes, lastPositions) = (frames, counters.probeRequests, counters.positions)
                 lastStatus = mono
-                await writeStatus(rates: rates, intervalSeconds: seconds)
-                notifier.send("STATUS=\(Int(rates.0.rounded())) frames/s, \(await engine.activeDevices) devices")
+                let sink = await writeStatus(rates: rates, intervalSeconds: seconds)
+                notifier.send("STATUS=\(Int(rates.0.rounded())) frames/s, \(await engine.activeDevices) devices" + Self.backlogText(sink, options.syncStatus?.current))
             }
         }
     }
 
-    private func statusSensors() async -> [DaemonStatus.Sensor] {
+    func statusSensors() async -> [DaemonStatus.Sensor] {
         let health = await engine.sensors
         let totals = state.withLock { $0.totals }
         return Set(health.keys).union(totals.keys).sorted().map { name in
@@ -398,14 +469,27 @@ public final class PipelineService: Service, Sendable {
         }
     }
 
-    private func writeStatus(rates: (Double, Double, Double) = (0, 0, 0), intervalSeconds: Double) async {
+    /// `, backlog 1200 rows (3 batches)` and `, 2 parked` for the STATUS= line; empty when the store cannot say.
+    static func backlogText(_ sink: SinkStatistics, _ sync: SyncStatus?) -> String {
+        if let sync {
+            return ", backlog \(sync.backlogRows) rows (\(sync.pendingBatches) batches)" + (sync.parkedBatches > 0 ? ", \(sync.parkedBatches) parked" : "")
+        }
+        return sink.outboxBacklogRows.map { ", backlog \($0) rows" } ?? ""
+    }
+
+    @discardableResult
+    private func writeStatus(rates: (Double, Double, Double) = (0, 0, 0), intervalSeconds: Double) async -> SinkStatistics {
         let counters = await engine.counters
-        let (optedOut, implausible) = state.withLock { s in
-            defer { s.skippedCounted = (counters.optedOut, counters.implausibleSignal) }
-            return (counters.optedOut - s.skippedCounted.0, counters.implausibleSignal - s.skippedCounted.1)
+        let (optedOut, implausible, unknown) = state.withLock { s in
+            defer { s.skippedCounted = (counters.optedOut, counters.implausibleSignal, counters.unknownSensor) }
+            return (
+                counters.optedOut - s.skippedCounted.0, counters.implausibleSignal - s.skippedCounted.1,
+                counters.unknownSensor - s.skippedCounted.2
+            )
         }
         if optedOut > 0 { DaemonMetrics.skipped("opted_out").increment(by: Int64(optedOut)) }
         if implausible > 0 { DaemonMetrics.skipped("implausible_signal").increment(by: Int64(implausible)) }
+        if unknown > 0 { DaemonMetrics.skipped("unknown_sensor").increment(by: Int64(unknown)) }
         let sensors = await statusSensors()
         // Sensor health goes to the store with the status (every few seconds), not with every batch.
         let health = sensors.map { s in
@@ -436,13 +520,21 @@ public final class PipelineService: Service, Sendable {
             framesPerSecond: rates.0, probeRequestsPerSecond: rates.1, positionsPerSecond: rates.2,
             probeRequests: counters.probeRequests, positions: counters.positions, visits: counters.visits,
             activeDevices: devices, devicesPerStore: await engine.devicesPerStore, sink: sink, reloads: counters.reloads,
-            lastReloadError: reloadError)
+            lastReloadError: reloadError, sync: options.syncStatus?.current)
         if let error = status.write(to: configuration.stateDirectory) {
             logger.warning("Cannot write the status file.", metadata: ["error": "\(error)"])
         }
+        return sink
     }
 
     // MARK: Reload
+
+    /// Logs and records why installed artifacts were passed over by ``PipelineModel/load(_:)``.
+    private func reportNotes(_ notes: [String]) async {
+        guard !notes.isEmpty else { return }
+        for note in notes { logger.warning("Installed artifact not used.", metadata: ["reason": "\(note)"]) }
+        await write(PipelineOutput(events: notes.map { PipelineEvent(timeNanoseconds: wallNanoseconds(), kind: .artifactRefused, detail: $0) }))
+    }
 
     private func hangupLoop() async {
         let signals = await UnixSignalsSequence(trapping: .sighup)
@@ -482,10 +574,12 @@ public final class PipelineService: Service, Sendable {
         state.withLock {
             $0.configuration = applied
             $0.lastReloadError = nil
+            $0.provenance = model.provenance
         }
         await write(out)
         DaemonMetrics.reloads.increment()
-        logger.notice("Reloaded.", metadata: ["venue": "\(model.venue.id)", "model": "\(next.modelPath)"])
+        logger.notice("Reloaded.", metadata: ["venue": "\(model.venue.id)", "model": "\(model.provenance?.modelPath ?? next.modelPath)", "artifacts": "\(model.provenance?.description ?? "-")"])
+        await reportNotes(model.notes)
     }
 }
 
@@ -501,7 +595,7 @@ extension SourceConfiguration {
         case .file(let path), .directory(let path), .stream(let path): path
         case .files(let paths): paths.joined(separator: ",")
         case .interface(let name, _, _, _): name
-        case .tzsp(let port, _, _): "tzsp:\(port)"
+        case .tzsp(let port, _, _), .tzspSenders(let port, _, _): "tzsp:\(port)"
         }
     }
 }
@@ -523,4 +617,23 @@ public func captureFiles(in directory: String) -> [String] {
         if name.hasSuffix(".pcap") || name.hasSuffix(".pcapng") || name.hasSuffix(".cap") { names.append(name) }
     }
     return names.sorted().map { directory.hasSuffix("/") ? directory + $0 : directory + "/" + $0 }
+}
+
+/// One source being opened off the pool: answered once, by the opening thread or by shutdown.
+final class PendingOpen: Sendable {
+    typealias Opened = (any FrameSource, ChannelHopper?)
+    private let continuation = Mutex<CheckedContinuation<Result<Opened, any Error>?, Never>?>(nil)
+
+    func wait(_ continuation: CheckedContinuation<Result<Opened, any Error>?, Never>) {
+        self.continuation.withLock { $0 = continuation }
+    }
+
+    /// Resumes the waiting task with `result`; later answers are dropped.
+    func answer(_ result: Result<Opened, any Error>?) {
+        let waiting = continuation.withLock { c in
+            defer { c = nil }
+            return c
+        }
+        waiting?.resume(returning: result)
+    }
 }

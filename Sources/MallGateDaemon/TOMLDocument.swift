@@ -98,7 +98,8 @@ struct TOMLDocument: Sendable {
 /// parsed values. The scan runs only on text toml++ has already accepted, so it needs no
 /// error handling of its own; it skips comments and the insides of multi-line strings and
 /// arrays. Keys inside inline tables (`a = { b = 1 }`) get the line of the inline table.
-/// Array-of-tables entries are numbered like the config paths: `sources[0].kind`.
+/// Array-of-tables entries are numbered like the config paths: `sources[0].kind`, and a
+/// sub-table header after one (`[sources.senders]`) is placed in the latest entry.
 struct TOMLKeyLines: Sendable {
     private(set) var lineOf: [String: Int] = [:]
 
@@ -134,6 +135,14 @@ struct TOMLKeyLines: Sendable {
             }
             if content.hasPrefix("[") {
                 tablePath = Self.keyPath(content.dropFirst().prefix { $0 != "]" })
+                // `[sources.senders]` after `[[sources]]` belongs to the last `sources` entry.
+                let parts = tablePath.split(separator: ".", omittingEmptySubsequences: false)
+                for length in stride(from: parts.count - 1, through: 1, by: -1) {
+                    let array = parts[..<length].joined(separator: ".")
+                    guard let count = arrayCounts[array] else { continue }
+                    tablePath = "\(array)[\(count - 1)]." + parts[length...].joined(separator: ".")
+                    break
+                }
                 lineOf[tablePath] = lineOf[tablePath] ?? number
                 continue
             }

@@ -29,6 +29,14 @@ public struct WindowedSample: Sendable, Equatable {
     public var firstReadingNanoseconds: Int64
     public var lastReadingNanoseconds: Int64
     public var sample: Sample
+
+    public init(device: UInt64, endNanoseconds: Int64, firstReadingNanoseconds: Int64, lastReadingNanoseconds: Int64, sample: Sample) {
+        self.device = device
+        self.endNanoseconds = endNanoseconds
+        self.firstReadingNanoseconds = firstReadingNanoseconds
+        self.lastReadingNanoseconds = lastReadingNanoseconds
+        self.sample = sample
+    }
 }
 
 /// Cuts per-device readings, arriving in time order, into sliding windows of per-sensor
@@ -38,6 +46,13 @@ public struct WindowedSample: Sendable, Equatable {
 /// up and a window's time means the same for all. Only windows holding at least one reading are
 /// produced. Memory is bounded per device (``WindowOptions/maxReadingsPerDevice``) and idle
 /// devices are evicted after ``WindowOptions/idleTimeoutNanoseconds``.
+///
+/// Every reading of the daemon passes through ``add(device:sensor:timeNanoseconds:rssi:)``, so the
+/// state is changed in place: a device's entry is modified inside the dictionary (no remove and
+/// re-insert, which hashes twice and moves the state), the per-device cap advances a start index
+/// instead of shifting the array (`removeFirst`), and a window is summarized by sorting one reused
+/// buffer of packed (sensor, RSSI) keys instead of allocating an array per sensor.
+/// `FingerprintWindowReferenceTests` holds it to the plain version, window for window.
 public struct FingerprintWindows: Sendable {
     struct Reading: Sendable {
         var sensor: Int32
@@ -46,16 +61,31 @@ public struct FingerprintWindows: Sendable {
     }
 
     struct DeviceState: Sendable {
+        /// Readings in arrival order; `readings[..<head]` were dropped by the cap and are cut off
+        /// at the next compaction.
         var readings: [Reading] = []
+        var head = 0
         /// End of the next window to emit.
         var nextEnd: Int64
         var lastSeen: Int64
+
+        init(nextEnd: Int64, lastSeen: Int64) {
+            self.nextEnd = nextEnd
+            self.lastSeen = lastSeen
+        }
+
+        var liveCount: Int { readings.count - head }
     }
 
     public let sensorCount: Int
     public let options: WindowOptions
     private var devices: [UInt64: DeviceState] = [:]
     private var lastSweep: Int64 = .min
+    /// Reused by every window: (sensor << 32 | order-preserving RSSI bits), sorted.
+    private var scratch: [UInt64] = []
+    /// Devices still to be flushed by ``flush(limit:)``, in id order, and how many are done.
+    private var flushing: [UInt64] = []
+    private var flushed = 0
     /// Readings dropped because a device exceeded the per-device cap.
     public private(set) var droppedReadings: Int = 0
 
@@ -69,8 +99,9 @@ public struct FingerprintWindows: Sendable {
     public var deviceCount: Int { devices.count }
 
     /// Adds one reading and returns the windows it completes (for this device, and for devices
-    /// evicted as idle). Readings of one device must come in time order; a reading with a sensor
-    /// index outside `0..<sensorCount` is ignored.
+    /// evicted as idle). Readings of one device should come in time order (a slightly late one is
+    /// counted in the windows still open); a reading with a sensor index outside `0..<sensorCount`
+    /// is ignored.
     public mutating func add(device: UInt64, sensor: Int, timeNanoseconds t: Int64, rssi: Float) -> [WindowedSample] {
         guard sensor >= 0 && sensor < sensorCount else { return [] }
         var out: [WindowedSample] = []
@@ -78,78 +109,184 @@ public struct FingerprintWindows: Sendable {
             if lastSweep != .min { evictIdle(before: t - options.idleTimeoutNanoseconds, into: &out) }
             lastSweep = t
         }
-        var state = devices.removeValue(forKey: device) ?? DeviceState(nextEnd: gridEnd(after: t), lastSeen: t)
-        emit(device: device, state: &state, upTo: t, into: &out)
-        if state.readings.count >= options.maxReadingsPerDevice {
-            state.readings.removeFirst()
-            droppedReadings += 1
+        let reading = Reading(sensor: Int32(sensor), rssi: rssi, time: t)
+        if let i = devices.index(forKey: device) {
+            // In place: `values[i]` is modified inside the dictionary's storage.
+            Self.emit(device: device, state: &devices.values[i], upTo: t, options: options, sensorCount: sensorCount, scratch: &scratch, into: &out)
+            Self.append(reading, to: &devices.values[i], cap: options.maxReadingsPerDevice, dropped: &droppedReadings)
+        } else {
+            // A new device's first window ends after `t`: nothing to emit yet.
+            var state = DeviceState(nextEnd: gridEnd(after: t), lastSeen: t)
+            Self.append(reading, to: &state, cap: options.maxReadingsPerDevice, dropped: &droppedReadings)
+            devices[device] = state
         }
-        state.readings.append(Reading(sensor: Int32(sensor), rssi: rssi, time: t))
-        state.lastSeen = max(state.lastSeen, t)
-        devices[device] = state
+        return out
+    }
+
+    /// Emits the windows of every device that end at or before `t`, without waiting for each
+    /// device's next reading; in (end, device) order.
+    ///
+    /// A window is otherwise emitted when its device's next reading passes its end: an idle
+    /// phone that probes every two minutes had its last window held that long (or until the
+    /// idle timeout), and a live view showed where the phone had been, not where it is. The
+    /// caller passes its clock minus a margin for late readings: the windows are the same as
+    /// those the next readings would emit, as long as no reading older than `t` comes later
+    /// (one that does is counted in the windows still open, as any late reading).
+    public mutating func advance(to t: Int64) -> [WindowedSample] {
+        var out: [WindowedSample] = []
+        var i = devices.startIndex
+        while i != devices.endIndex {
+            if devices.values[i].nextEnd <= t {
+                let key = devices.keys[i]
+                Self.emit(device: key, state: &devices.values[i], upTo: t, options: options, sensorCount: sensorCount, scratch: &scratch, into: &out)
+            }
+            devices.formIndex(after: &i)
+        }
+        // Dictionary order is arbitrary; a device's windows are already in end order.
+        out.sort { ($0.endNanoseconds, $0.device) < ($1.endNanoseconds, $1.device) }
         return out
     }
 
     /// Emits every window still pending and forgets all devices (end of a capture).
     public mutating func flush() -> [WindowedSample] {
-        var out: [WindowedSample] = []
-        for key in devices.keys.sorted() {
-            var state = devices[key]!
-            emit(device: key, state: &state, upTo: .max, into: &out)
+        flush(limit: .max)
+    }
+
+    /// Ends a capture in parts: emits the pending windows of devices, in id order, until `limit`
+    /// windows or more are out, and forgets those devices; empty once every device is done.
+    ///
+    /// At the end of a capture with 100,000 devices the windows of all of them at once took
+    /// 88 MB; in parts of a few thousand, each is localized and stored before the next. Call it
+    /// until it returns nothing, with no ``add(device:sensor:timeNanoseconds:rssi:)`` between.
+    public mutating func flush(limit: Int) -> [WindowedSample] {
+        if flushed == flushing.count {
+            flushing = devices.keys.sorted()
+            flushed = 0
         }
-        devices.removeAll()
+        var out: [WindowedSample] = []
+        while flushed < flushing.count && out.count < limit {
+            let key = flushing[flushed]
+            flushed += 1
+            guard var state = devices.removeValue(forKey: key) else { continue }
+            Self.emit(device: key, state: &state, upTo: .max, options: options, sensorCount: sensorCount, scratch: &scratch, into: &out)
+        }
+        if flushed == flushing.count {
+            flushing = []
+            flushed = 0
+            devices.removeAll()
+        }
         return out
     }
 
     private mutating func evictIdle(before cutoff: Int64, into out: inout [WindowedSample]) {
-        let idle = devices.filter { $0.value.lastSeen < cutoff }.keys.sorted()
+        var idle: [UInt64] = []
+        for (key, state) in devices where state.lastSeen < cutoff { idle.append(key) }
+        guard !idle.isEmpty else { return }
+        idle.sort()
         for key in idle {
             var state = devices.removeValue(forKey: key)!
-            emit(device: key, state: &state, upTo: .max, into: &out)
+            Self.emit(device: key, state: &state, upTo: .max, options: options, sensorCount: sensorCount, scratch: &scratch, into: &out)
         }
     }
 
     /// The first grid point strictly after `t`.
     private func gridEnd(after t: Int64) -> Int64 {
-        let s = options.stepNanoseconds
+        Self.gridEnd(after: t, step: options.stepNanoseconds)
+    }
+
+    private static func gridEnd(after t: Int64, step s: Int64) -> Int64 {
         let q = t >= 0 ? t / s : (t - s + 1) / s
         return (q + 1) * s
     }
 
-    /// Emits the windows of one device that end at or before `t` (all that hold readings when
-    /// `t` is `.max`), then drops readings no later window can hold.
-    private func emit(device: UInt64, state: inout DeviceState, upTo t: Int64, into out: inout [WindowedSample]) {
-        let length = options.lengthNanoseconds
-        while state.nextEnd <= t {
-            let end = state.nextEnd
-            let start = end - length
-            if let w = window(device: device, readings: state.readings, start: start, end: end) { out.append(w) }
-            state.readings.removeAll { $0.time < start + options.stepNanoseconds }
-            if state.readings.isEmpty {
-                // Nothing left: skip the empty windows of a silence.
-                state.nextEnd = t == .max ? .max : gridEnd(after: t)
-                break
-            }
-            state.nextEnd = end + options.stepNanoseconds
+    /// Appends a reading; at the cap the oldest one (in arrival order) is dropped by moving `head`.
+    private static func append(_ reading: Reading, to state: inout DeviceState, cap: Int, dropped: inout Int) {
+        if state.liveCount >= cap {
+            state.head += 1
+            dropped += 1
+        }
+        state.readings.append(reading)
+        state.lastSeen = max(state.lastSeen, reading.time)
+        // Cut the dropped prefix once it is half the array: O(1) amortized per reading.
+        if state.head > 0 && state.head * 2 >= state.readings.count {
+            state.readings.removeFirst(state.head)
+            state.head = 0
         }
     }
 
-    private func window(device: UInt64, readings: [Reading], start: Int64, end: Int64) -> WindowedSample? {
-        var perSensor = [[Float]](repeating: [], count: sensorCount)
+    /// Emits the windows of one device that end at or before `t` (all that hold readings when
+    /// `t` is `.max`), then drops readings no later window can hold.
+    private static func emit(
+        device: UInt64, state: inout DeviceState, upTo t: Int64, options: WindowOptions, sensorCount: Int,
+        scratch: inout [UInt64], into out: inout [WindowedSample]
+    ) {
+        let length = options.lengthNanoseconds
+        let step = options.stepNanoseconds
+        while state.nextEnd <= t {
+            let end = state.nextEnd
+            let start = end - length
+            if let w = window(device: device, state: state, start: start, end: end, sensorCount: sensorCount, scratch: &scratch) {
+                out.append(w)
+            }
+            // Keep, in order, the readings a later window can hold (and cut the capped prefix).
+            let keepFrom = start + step
+            let head = state.head
+            let kept = state.readings.withUnsafeMutableBufferPointer { r -> Int in
+                var k = 0
+                for j in head..<r.count where r[j].time >= keepFrom {
+                    r[k] = r[j]
+                    k += 1
+                }
+                return k
+            }
+            state.readings.removeLast(state.readings.count - kept)
+            state.head = 0
+            if kept == 0 {
+                // Nothing left: skip the empty windows of a silence.
+                state.nextEnd = t == .max ? .max : gridEnd(after: t, step: step)
+                break
+            }
+            state.nextEnd = end + step
+        }
+    }
+
+    /// RSSI bits whose unsigned order is the Float order (sign flipped; negatives inverted).
+    @inline(__always) private static func orderedBits(_ x: Float) -> UInt32 {
+        let b = x.bitPattern
+        return b & 0x8000_0000 != 0 ? ~b : b | 0x8000_0000
+    }
+
+    @inline(__always) private static func float(orderedBits k: UInt32) -> Float {
+        k & 0x8000_0000 != 0 ? Float(bitPattern: k & 0x7FFF_FFFF) : Float(bitPattern: ~k)
+    }
+
+    private static func window(
+        device: UInt64, state: DeviceState, start: Int64, end: Int64, sensorCount: Int, scratch: inout [UInt64]
+    ) -> WindowedSample? {
+        scratch.removeAll(keepingCapacity: true)
         var first = Int64.max
         var last = Int64.min
-        for r in readings where r.time >= start && r.time < end {
-            perSensor[Int(r.sensor)].append(r.rssi)
+        for r in state.readings[state.head...] where r.time >= start && r.time < end {
+            scratch.append(UInt64(UInt32(r.sensor)) << 32 | UInt64(orderedBits(r.rssi)))
             first = min(first, r.time)
             last = max(last, r.time)
         }
         guard first != .max else { return nil }
-        let sensors = perSensor.map { values -> SensorSummary in
-            guard !values.isEmpty else { return .notHeard }
-            let sorted = values.sorted()
-            let n = sorted.count
-            let median = n % 2 == 1 ? sorted[n / 2] : (sorted[n / 2 - 1] + sorted[n / 2]) / 2
-            return SensorSummary(strongest: sorted[n - 1], median: median, count: UInt32(n))
+        // Sorted by sensor, then RSSI ascending: each sensor's readings are one sorted run.
+        scratch.sort()
+        var sensors = [SensorSummary](repeating: .notHeard, count: sensorCount)
+        scratch.withUnsafeBufferPointer { keys in
+            var i = 0
+            while i < keys.count {
+                let sensor = keys[i] >> 32
+                var j = i + 1
+                while j < keys.count && keys[j] >> 32 == sensor { j += 1 }
+                let n = j - i
+                let value = { (k: Int) in float(orderedBits: UInt32(truncatingIfNeeded: keys[i + k])) }
+                let median = n % 2 == 1 ? value(n / 2) : (value(n / 2 - 1) + value(n / 2)) / 2
+                sensors[Int(sensor)] = SensorSummary(strongest: value(n - 1), median: median, count: UInt32(n))
+                i = j
+            }
         }
         return WindowedSample(device: device, endNanoseconds: end, firstReadingNanoseconds: first, lastReadingNanoseconds: last, sample: Sample(sensors: sensors))
     }

@@ -80,6 +80,9 @@ public struct VenueGraphFilter: Sendable {
         public var likelihoodFloor: Float = 1e-4
         /// A device not updated for this long is forgotten.
         public var idleTimeoutSeconds: Double = 600
+        /// Decide the floor first (the floor with the most belief), then the zone on it
+        /// (``FloorFirstDecision``), instead of the single most likely zone.
+        public var floorFirst = false
         public init() {}
     }
 
@@ -98,9 +101,11 @@ public struct VenueGraphFilter: Sendable {
     /// an array per class keeps the per-window step free of reference counting.
     private let neighbourStart: [Int32]
     private let neighbourList: [Int32]
+    private let floorDecision: FloorFirstDecision
 
     public init(transitions: VenueTransitions, options: Options = Options()) {
         self.transitions = transitions
+        self.floorDecision = FloorFirstDecision(floors: transitions.floors)
         self.options = options
         self.scratch = [Float](repeating: 0, count: transitions.classCount)
         var start: [Int32] = [0]
@@ -130,7 +135,8 @@ public struct VenueGraphFilter: Sendable {
         // out and back would copy the vector on every window.
         guard let slot = devices.index(forKey: device) else {
             var belief = [Float](repeating: 1 / Float(c), count: c)
-            let best = Self.multiply(&belief, probabilities, floor: options.likelihoodFloor)
+            var best = Self.multiply(&belief, probabilities, floor: options.likelihoodFloor)
+            if options.floorFirst { best = floorDecision.choose(belief) }
             devices[device] = DeviceBelief(belief: belief, lastTime: t)
             return (best, belief[best])
         }
@@ -147,7 +153,8 @@ public struct VenueGraphFilter: Sendable {
             }
         }
         devices.values[slot].lastTime = t
-        let best = Self.multiply(&devices.values[slot].belief, probabilities, floor: options.likelihoodFloor)
+        var best = Self.multiply(&devices.values[slot].belief, probabilities, floor: options.likelihoodFloor)
+        if options.floorFirst { best = devices.values[slot].belief.withUnsafeBufferPointer { floorDecision.choose($0) } }
         return (best, devices.values[slot].belief[best])
     }
 

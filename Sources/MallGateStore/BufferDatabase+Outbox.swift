@@ -59,6 +59,70 @@ public struct Backlog: Sendable, Equatable {
     public var ageNanoseconds: Int64 = 0
     /// Rows written but not yet in any batch.
     public var unbatchedRows = TableCounts()
+
+    /// An empty backlog (nothing pending, parked or unbatched).
+    public init() {}
+}
+
+/// ``Backlog`` kept up to date commit by commit (see ``BufferDatabase/backlogTally``).
+///
+/// Exact as long as this actor is the database's only writer, which the daemon guarantees (one
+/// process per state directory); `BacklogTallyTests` holds it to a count from the tables.
+struct BacklogTally: Sendable {
+    var pendingBatches = 0
+    var pendingRows = 0
+    var pendingPayloadBytes = 0
+    var parkedBatches = 0
+    var unbatchedRows = TableCounts()
+    /// (created_at_ns, sequence) of every pending batch, ascending: the first is the oldest.
+    /// One entry per batch (a day of outage at one batch a minute is 1,440), not per row.
+    private(set) var pendingAges: [(createdAt: Int64, sequence: Int64)] = []
+
+    var oldestPendingCreatedAtNanoseconds: Int64? { pendingAges.first?.createdAt }
+
+    /// Where (createdAt, sequence) is or would go in `pendingAges`.
+    private func slot(_ createdAt: Int64, _ sequence: Int64) -> Int {
+        var low = 0
+        var high = pendingAges.count
+        while low < high {
+            let mid = (low + high) / 2
+            let e = pendingAges[mid]
+            if e.createdAt < createdAt || (e.createdAt == createdAt && e.sequence < sequence) { low = mid + 1 } else { high = mid }
+        }
+        return low
+    }
+
+    mutating func addPending(sequence: Int64, createdAt: Int64, rows: Int, payloadBytes: Int) {
+        pendingBatches += 1
+        pendingRows += rows
+        pendingPayloadBytes += payloadBytes
+        pendingAges.insert((createdAt, sequence), at: slot(createdAt, sequence))
+    }
+
+    mutating func removePending(sequence: Int64, createdAt: Int64, rows: Int, payloadBytes: Int) {
+        pendingBatches -= 1
+        pendingRows -= rows
+        pendingPayloadBytes -= payloadBytes
+        let i = slot(createdAt, sequence)
+        if i < pendingAges.count && pendingAges[i] == (createdAt, sequence) { pendingAges.remove(at: i) }
+    }
+}
+
+/// What a pending-or-not batch held, read inside the transaction that changes its state.
+private struct BatchFacts {
+    var state: OutboxState
+    var createdAt: Int64
+    var rows: Int
+    var payloadBytes: Int
+
+    static func fetch(_ sequence: Int64, _ db: Database) throws -> BatchFacts? {
+        try Row.fetchOne(
+            db, sql: "SELECT state, created_at_ns, row_count, length(payload) AS bytes FROM outbox WHERE sequence = ?",
+            arguments: [sequence]
+        ).map { row in
+            BatchFacts(state: OutboxState(rawValue: row["state"]) ?? .pending, createdAt: row["created_at_ns"], rows: row["row_count"], payloadBytes: row["bytes"])
+        }
+    }
 }
 
 extension BufferDatabase {
@@ -73,6 +137,7 @@ extension BufferDatabase {
         kind: String, payload: [UInt8], rowCount: Int, contentHash: [UInt8], covering: Coverage = Coverage()
     ) throws -> Int64 {
         var sequence: Int64 = 0
+        var batched = TableCounts()
         let now = configuration.clock()
         try transaction("enqueue an outbox batch", .full) { db in
             for (table, through) in covering.through {
@@ -81,6 +146,10 @@ extension BufferDatabase {
                 guard through >= enqueued else {
                     throw StoreError(kind: .invalidCoverage(table: table.rawValue, through: through, enqueued: enqueued), path: path)
                 }
+                // A rowid range: costs the rows this batch takes out of the backlog, not the backlog.
+                batched[table] =
+                    try Int.fetchOne(
+                        db, sql: "SELECT count(*) FROM \(table.rawValue) WHERE id > ? AND id <= ?", arguments: [enqueued, through]) ?? 0
             }
             try db.execute(
                 sql: """
@@ -97,6 +166,10 @@ extension BufferDatabase {
                     sql: "UPDATE sync_progress SET enqueued_through_id = ? WHERE table_name = ?",
                     arguments: [through, table.rawValue])
             }
+        }
+        if backlogTally != nil {
+            backlogTally!.addPending(sequence: sequence, createdAt: now, rows: rowCount, payloadBytes: payload.count)
+            for table in StoreTable.allCases { backlogTally!.unbatchedRows[table] -= batched[table] }
         }
         return sequence
     }
@@ -134,8 +207,10 @@ extension BufferDatabase {
     /// - Throws: ``StoreError`` when no batch has this sequence.
     public func markSent(sequence: Int64) throws {
         let now = configuration.clock()
+        var facts: BatchFacts?
         try transaction("mark outbox batch \(sequence) sent", .full) { db in
             try requireBatch(sequence, db)
+            facts = try BatchFacts.fetch(sequence, db)
             try db.execute(
                 sql: "UPDATE outbox SET state = 'sent', sent_at_ns = ? WHERE sequence = ? AND state = 'pending'",
                 arguments: [now, sequence])
@@ -146,6 +221,9 @@ extension BufferDatabase {
                     WHERE sync_progress.table_name = coverage.table_name
                     """,
                 arguments: [sequence])
+        }
+        if let facts, facts.state == .pending {
+            backlogTally?.removePending(sequence: sequence, createdAt: facts.createdAt, rows: facts.rows, payloadBytes: facts.payloadBytes)
         }
     }
 
@@ -164,8 +242,10 @@ extension BufferDatabase {
     /// never retried. Its rows count as handled (synced) for retention. FULL durability.
     public func park(sequence: Int64, reason: String) throws {
         let now = configuration.clock()
+        var facts: BatchFacts?
         try transaction("park outbox batch \(sequence)", .full) { db in
             try requireBatch(sequence, db)
+            facts = try BatchFacts.fetch(sequence, db)
             try db.execute(
                 sql: """
                     UPDATE outbox SET state = 'parked', park_reason = ?, attempts = attempts + 1, last_attempt_ns = ?
@@ -180,28 +260,49 @@ extension BufferDatabase {
                     """,
                 arguments: [sequence])
         }
+        if let facts, facts.state == .pending {
+            backlogTally?.removePending(sequence: sequence, createdAt: facts.createdAt, rows: facts.rows, payloadBytes: facts.payloadBytes)
+            backlogTally?.parkedBatches += 1
+        }
     }
 
     /// Pending and parked batches, the oldest pending one's age, and rows not yet batched.
+    ///
+    /// From the running tally (no query); the tables are counted only the first time after open
+    /// and after unsynced rows were pruned.
     public func backlog() throws -> Backlog {
         let now = configuration.clock()
-        return try read("measure the outbox backlog") { db in
-            var backlog = Backlog()
+        if backlogTally == nil { backlogTally = try countBacklog() }
+        let tally = backlogTally!
+        var backlog = Backlog()
+        backlog.pendingBatches = tally.pendingBatches
+        backlog.pendingRows = tally.pendingRows
+        backlog.pendingPayloadBytes = tally.pendingPayloadBytes
+        backlog.parkedBatches = tally.parkedBatches
+        backlog.oldestPendingCreatedAtNanoseconds = tally.oldestPendingCreatedAtNanoseconds
+        if let oldest = tally.oldestPendingCreatedAtNanoseconds { backlog.ageNanoseconds = max(0, now - oldest) }
+        backlog.unbatchedRows = tally.unbatchedRows
+        return backlog
+    }
+
+    /// The backlog counted from the tables: O(backlog), so only to start the tally.
+    func countBacklog() throws -> BacklogTally {
+        try read("measure the outbox backlog") { db in
+            var backlog = BacklogTally()
             if let row = try Row.fetchOne(
                 db,
                 sql: """
-                    SELECT count(*) AS batches, coalesce(sum(row_count), 0) AS rows,
-                           coalesce(sum(length(payload)), 0) AS bytes, min(created_at_ns) AS oldest
+                    SELECT coalesce(sum(row_count), 0) AS rows, coalesce(sum(length(payload)), 0) AS bytes
                     FROM outbox WHERE state = 'pending'
                     """)
             {
-                backlog.pendingBatches = row["batches"]
                 backlog.pendingRows = row["rows"]
                 backlog.pendingPayloadBytes = row["bytes"]
-                backlog.oldestPendingCreatedAtNanoseconds = row["oldest"]
+            }
+            for row in try Row.fetchAll(db, sql: "SELECT created_at_ns, sequence FROM outbox WHERE state = 'pending'") {
+                backlog.addPending(sequence: row["sequence"], createdAt: row["created_at_ns"], rows: 0, payloadBytes: 0)
             }
             backlog.parkedBatches = try Int.fetchOne(db, sql: "SELECT count(*) FROM outbox WHERE state = 'parked'") ?? 0
-            if let oldest = backlog.oldestPendingCreatedAtNanoseconds { backlog.ageNanoseconds = max(0, now - oldest) }
             for table in StoreTable.allCases {
                 backlog.unbatchedRows[table] =
                     try Int.fetchOne(
@@ -266,6 +367,7 @@ extension BufferDatabase {
                 dwell.from15To30Minutes = row["dwell_15m_30m"]
                 dwell.from30To60Minutes = row["dwell_30m_60m"]
                 dwell.from60Minutes = row["dwell_60m_plus"]
+                dwell.secondsSum = row["dwell_seconds_sum"]
                 return StoredRow(
                     id: row["id"],
                     row: StoreCountRow(

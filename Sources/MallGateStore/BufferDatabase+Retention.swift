@@ -96,6 +96,9 @@ extension BufferDatabase {
             }
         }
         guard try usedBytes() > threshold else { return report }
+        // Which of the rows deleted below were batched is not worth tracking row by row: the backlog
+        // is counted afresh at its next read.
+        backlogTally = nil
         for table in StoreSchema.prunableTables {
             report.prunedUnsynced[table] += try deleteInChunks(downTo: unsyncedTarget) { limit in
                 "DELETE FROM \(table.rawValue) WHERE id IN (SELECT id FROM \(table.rawValue) ORDER BY id LIMIT \(limit))"

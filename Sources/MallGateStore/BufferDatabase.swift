@@ -40,6 +40,10 @@ public actor BufferDatabase {
     var closed = false
     /// Whether `PATH-reserve` is in place (see ``StoreConfiguration/reserveBytes``).
     var reserveHeld = false
+    /// The upload backlog as a running tally, changed by every commit that changes it, so
+    /// ``backlog()`` (read at every status write) costs no `count(*)` over the tables. Nil until
+    /// first counted, and after pruning unsynced rows (rare; recounted on the next read).
+    var backlogTally: BacklogTally?
 
     /// Opens (or creates) the buffer: checks the file's integrity, moves a corrupt one aside and
     /// starts afresh (loudly: a `critical` log and an `integrity` event), applies migrations.
@@ -137,7 +141,10 @@ public actor BufferDatabase {
             let own = ownEvents
             batch.events = own + batch.events
             do {
-                try transaction("write batch", configuration.bulkSynchronous) { db in try self.insert(batch, db) }
+                var added = TableCounts()
+                try transaction("write batch", configuration.bulkSynchronous) { db in added = try self.insert(batch, db) }
+                // Counted only once committed: a failed transaction added nothing.
+                backlogTally?.unbatchedRows += added
             } catch let error as StoreError where error.isOutOfSpace {
                 noteSpaceError(error)
                 // Room first from rows already delivered (and, past the cap, the oldest unsynced);
@@ -193,7 +200,9 @@ public actor BufferDatabase {
         statistics.heldBatches = held.count
     }
 
-    func insert(_ batch: StoreBatch, _ db: Database) throws {
+    /// Inserts a batch's rows; returns how many rows it added to each table's unbatched backlog.
+    func insert(_ batch: StoreBatch, _ db: Database) throws -> TableCounts {
+        var added = TableCounts(positions: batch.positions.count, visits: batch.visits.count, events: batch.events.count)
         if !batch.positions.isEmpty { try insertPositions(batch.positions, db) }
         if !batch.visits.isEmpty {
             let statement = try db.cachedStatement(
@@ -210,15 +219,23 @@ public actor BufferDatabase {
                 sql: """
                     INSERT OR REPLACE INTO store_counts (store_index, store_name, interval_start_ns, interval_ns, footfall,
                         passers_by, unique_devices, dwell_under_1m, dwell_1m_5m, dwell_5m_15m, dwell_15m_30m,
-                        dwell_30m_60m, dwell_60m_plus)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                        dwell_30m_60m, dwell_60m_plus, dwell_seconds_sum)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                     """)
+            // A recomputed interval replaces its row: the backlog grows by one only when the row it
+            // replaces was already in a batch (or there was none).
+            let existing = try db.cachedStatement(sql: "SELECT id FROM store_counts WHERE store_index = ? AND interval_start_ns = ?")
+            let enqueued =
+                try Int64.fetchOne(db, sql: "SELECT enqueued_through_id FROM sync_progress WHERE table_name = 'store_counts'") ?? 0
             for count in batch.storeCounts {
+                let replaced = try Int64.fetchOne(existing, arguments: [count.storeIndex, count.intervalStartNanoseconds])
+                if replaced.map({ $0 <= enqueued }) ?? true { added.storeCounts += 1 }
                 let dwell = count.dwell
                 try statement.execute(arguments: [
                     count.storeIndex, count.storeName, count.intervalStartNanoseconds, count.intervalNanoseconds,
                     count.footfall, count.passersBy, count.uniqueDevices, dwell.under1Minute, dwell.from1To5Minutes,
                     dwell.from5To15Minutes, dwell.from15To30Minutes, dwell.from30To60Minutes, dwell.from60Minutes,
+                    dwell.secondsSum,
                 ])
             }
         }
@@ -242,6 +259,7 @@ public actor BufferDatabase {
                 ])
             }
         }
+        return added
     }
 
     /// Rows per INSERT statement on the bulk path: one statement per row would pay the statement's

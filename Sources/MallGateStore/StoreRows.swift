@@ -71,11 +71,15 @@ public struct DwellHistogram: Sendable, Equatable {
     public var from15To30Minutes = 0
     public var from30To60Minutes = 0
     public var from60Minutes = 0
+    /// The visits' dwell times added up, whole seconds: with footfall it gives the mean dwell,
+    /// which the buckets alone cannot (the collector's report shows it).
+    public var secondsSum = 0
 
     public init() {}
 
     /// Counts one visit of this dwell into its bucket.
     public mutating func add(dwellSeconds: Double) {
+        secondsSum += Int(dwellSeconds.rounded())
         switch dwellSeconds {
         case ..<60: under1Minute += 1
         case ..<300: from1To5Minutes += 1

@@ -13,6 +13,10 @@ enum StoreSchema {
         migrator.registerMigration("v1-core") { db in
             try db.execute(sql: v1Core)
         }
+        migrator.registerMigration("v2-dwell-sum") { db in
+            // The mean dwell per store and interval; rows written before this step read as 0.
+            try db.execute(sql: "ALTER TABLE store_counts ADD COLUMN dwell_seconds_sum INTEGER NOT NULL DEFAULT 0")
+        }
         return migrator
     }
 

@@ -14,6 +14,8 @@ public struct OutboxBatch: Sendable, Equatable {
     public var contentSHA256: [UInt8]
     /// When the batch was sealed (Unix ms).
     public var createdUnixMs: Int64
+    /// Rows the batch carries, for metrics and progress (0 when the outbox does not say).
+    public var rowCount: Int = 0
 
     public init(sequence: UInt64, venueID: String, payload: [UInt8], contentSHA256: [UInt8], createdUnixMs: Int64) {
         self.sequence = sequence

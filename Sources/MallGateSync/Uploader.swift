@@ -22,6 +22,32 @@ public struct UploaderState: Sendable, Equatable {
     public var highestDeliveredSequence: UInt64 = 0
 }
 
+/// One upload attempt as the uploader's observer sees it (metrics, progress bars).
+public struct UploadAttempt: Sendable, Equatable {
+    public var sequence: UInt64
+    /// Rows in the batch (`OutboxBatch.rowCount`).
+    public var rows: Int
+    /// Bytes of the HTTP body (gzip(BatchEnvelope)); 0 when it was not sent.
+    public var bodyBytes: Int
+    public var outcome: DeliveryOutcome
+
+    /// A short stable word for a failure's cause, the `reason` label of failure metrics:
+    /// `network`, `http_408`, `http_429`, `http_5xx`, `unauthorized`, `rejected`; nil when delivered.
+    public var failureReason: String? {
+        switch outcome {
+        case .delivered: return nil
+        case .unauthorized: return "unauthorized"
+        case .rejected: return "rejected"
+        case .retry(let reason, _):
+            if reason.hasPrefix("HTTP 408") { return "http_408" }
+            if reason.hasPrefix("HTTP 429") { return "http_429" }
+            if reason.hasPrefix("HTTP 5") { return "http_5xx" }
+            if reason.hasPrefix("HTTP ") { return "http_other" }
+            return "network"
+        }
+    }
+}
+
 /// How one drain round ended.
 public enum DrainResult: Sendable, Equatable {
     /// The outbox has nothing pending.
@@ -48,6 +74,7 @@ public actor Uploader {
     private let nowUnixMs: @Sendable () -> Int64
     private var backoff: Backoff
     public private(set) var state = UploaderState()
+    private let observe: @Sendable (UploadAttempt) -> Void
 
     /// - Parameters:
     ///   - sleep: how to wait between rounds (injected: tests pass a manual or shortened clock).
@@ -55,6 +82,7 @@ public actor Uploader {
     ///   - nowUnixMs: wall-clock time, for `Retry-After` dates and the state's timestamps.
     ///   - httpClient: a client to share; when nil the uploader makes one from the configuration
     ///     (TLS, timeouts) and shuts it down in `shutdown()`.
+    ///   - observe: told about every attempt, after its outcome is recorded in the outbox.
     /// - Throws: `SyncError` when TLS files cannot be read.
     public init(
         configuration: UploaderConfiguration,
@@ -63,8 +91,10 @@ public actor Uploader {
         logger: Logger = Logger(label: "mallgate.sync"),
         sleep: @escaping @Sendable (Duration) async throws -> Void = { try await Task.sleep(for: $0) },
         random: @escaping @Sendable () -> Double = { Double.random(in: 0..<1) },
-        nowUnixMs: @escaping @Sendable () -> Int64
+        nowUnixMs: @escaping @Sendable () -> Int64,
+        observe: @escaping @Sendable (UploadAttempt) -> Void = { _ in }
     ) throws {
+        self.observe = observe
         self.configuration = configuration
         self.outbox = outbox
         self.logger = logger
@@ -148,7 +178,8 @@ public actor Uploader {
             }
             if batches.isEmpty { return .drained }
             for batch in batches {
-                let outcome = await send(batch)
+                let (outcome, bodyBytes) = await attempt(batch)
+                defer { observe(UploadAttempt(sequence: batch.sequence, rows: batch.rowCount, bodyBytes: bodyBytes, outcome: outcome)) }
                 do {
                     switch outcome {
                     case .delivered(let duplicate):
@@ -187,15 +218,20 @@ public actor Uploader {
 
     /// Uploads one batch and classifies the answer; never throws (failures are outcomes).
     public func send(_ batch: OutboxBatch) async -> DeliveryOutcome {
+        await attempt(batch).outcome
+    }
+
+    /// ``send(_:)`` and the body size it sent (0 when it sent nothing).
+    func attempt(_ batch: OutboxBatch) async -> (outcome: DeliveryOutcome, bodyBytes: Int) {
         let wire = WireBatch(
             gatewayID: configuration.gatewayID, venueID: batch.venueID, sequence: batch.sequence,
             createdUnixMs: batch.createdUnixMs, payload: batch.payload, contentSHA256: batch.contentSHA256)
         guard wire.hashMatches else {
-            return .rejected(reason: "local: the payload no longer matches its SHA-256 (outbox corruption); not sent")
+            return (.rejected(reason: "local: the payload no longer matches its SHA-256 (outbox corruption); not sent"), 0)
         }
         let body = wire.encodedBody()
         guard body.count <= configuration.maxBodyBytes else {
-            return .rejected(reason: "local: the compressed batch is \(body.count) bytes, over the \(configuration.maxBodyBytes)-byte limit; not sent")
+            return (.rejected(reason: "local: the compressed batch is \(body.count) bytes, over the \(configuration.maxBodyBytes)-byte limit; not sent"), 0)
         }
         var request = HTTPClientRequest(url: configuration.batchesURL)
         request.method = .POST
@@ -211,9 +247,9 @@ public actor Uploader {
             var answer = try await response.body.collect(upTo: 1 << 20)
             let bytes = answer.readBytes(length: answer.readableBytes) ?? []
             let retryAfter = RetryAfter.parse(response.headers.first(name: "Retry-After"), nowUnixSeconds: nowUnixMs() / 1000)
-            return DeliveryOutcome.classify(status: Int(response.status.code), retryAfter: retryAfter, body: bytes)
+            return (DeliveryOutcome.classify(status: Int(response.status.code), retryAfter: retryAfter, body: bytes), body.count)
         } catch {
-            return .retry(reason: "network: \(error)", retryAfter: nil)
+            return (.retry(reason: "network: \(error)", retryAfter: nil), body.count)
         }
     }
 

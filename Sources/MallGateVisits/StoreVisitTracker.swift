@@ -6,10 +6,13 @@
 /// neither opens nor ends a visit), one open visit and one open pass, all in a fixed-size value:
 ///
 /// - A visit opens when the committed place becomes a store; its entry is estimated halfway
-///   between the last reading placed elsewhere and the first reading placed in the store (phones
-///   probe every few seconds to minutes, so window ends would be late by up to an interval).
+///   between the device's last reading before the run of windows placed in the store (in the
+///   committed place or a stray window elsewhere) and the first reading of that run (phones
+///   probe every few seconds to minutes, so window ends would be late by up to an interval); a
+///   device first heard inside entered half its usual probe gap before (see
+///   ``estimateStay(lastBefore:firstIn:lastIn:firstAfter:silentAllowance:)``).
 ///   It ends when the device has been placed outside for ``Options/exitTimeoutSeconds`` (exit
-///   halfway between the last reading inside and the first outside, so short excursions of the
+///   halfway between the last reading inside and the first placed elsewhere, so short excursions of the
 ///   estimate are bridged), immediately when placed in another store, or when the device is not
 ///   heard for ``Options/silenceTimeoutSeconds`` (exit ``Options/silentExitSeconds`` after the
 ///   last reading inside). Visits shorter than ``Options/minimumDwellSeconds`` are dropped.
@@ -38,12 +41,26 @@ public struct StoreVisitTracker: Sendable {
         /// the minimum dwell, so one burst heard in a store and nothing after (a randomized MAC
         /// used once) is never a visit on its own.
         public var silentExitSeconds: Double = 15
+        /// Once a visit has lasted the minimum dwell, a device falling silent is taken to have
+        /// left half its usual gap between probe bursts after the last reading inside (an idle
+        /// phone probes every minute or two, so the visit outlasts the last reading by half a
+        /// gap on average) — at least ``silentExitSeconds`` and at most this. Equal to
+        /// ``silentExitSeconds``: the fixed allowance. 120 s: half the longest idle scan gap
+        /// worth trusting; chosen on simulator seed 2 (docs/accuracy.md), 90–180 s gave the same.
+        public var silentExitMaxSeconds: Double = 120
         /// A new place is committed after this many consecutive windows in it … (a phone's
         /// burst of probes shows in two overlapping windows: 3 asks for more than one burst)
         public var enterWindows: Int = 3
         /// … or once their summed confidence reaches this (1.9: one burst the smoothed
         /// localizer is sure of). Tuned on the simulator, see docs/accuracy.md.
         public var enterConfidence: Float = 1.9
+        /// Between a walkway reading and a store reading (either order), the door is taken to be
+        /// crossed at most this long from the walkway reading (halfway when the gap is shorter):
+        /// people walk through corridors and linger in stores, so after a long silence the
+        /// crossing is nearer the walkway end of the gap. Infinite = always halfway.
+        public var walkSeconds: Double = .infinity
+        /// See ``flush(captureEnd:into:)`` (0: never; 120 s: about one idle phone's scan gap).
+        public var captureEndSeconds: Double = 120
         /// Devices held at most.
         public var maxDevices: Int = 50_000
         /// Length of a counting interval.
@@ -54,6 +71,9 @@ public struct StoreVisitTracker: Sendable {
     struct DeviceState: Sendable {
         /// Newest reading time seen.
         var lastReading: Int64
+        /// Usual gap between the device's probe bursts (a running average, nanoseconds; 0
+        /// until a gap was seen).
+        var burstGap: Int64 = 0
         /// Committed place (class index) and the newest reading of a window placed there.
         var place: Int32 = -1
         var placeLast: Int64 = .min
@@ -63,6 +83,9 @@ public struct StoreVisitTracker: Sendable {
         var candidateWindows: Int32 = 0
         var candidateMass: Float = 0
         var candidateFirst: Int64 = 0
+        /// The device's newest reading before the run began (`.min`: none): its last evidence
+        /// of being anywhere but the candidate zone, whether or not that place was committed.
+        var candidateAfter: Int64 = .min
         /// The open visit: store, entry estimate, newest reading placed in it, exit estimate
         /// once placed outside (`.min` while inside), and whether `entered` was reported.
         var visitStore: Int32 = -1
@@ -70,6 +93,12 @@ public struct StoreVisitTracker: Sendable {
         var visitLastInside: Int64 = 0
         var visitExit: Int64 = .min
         var visitAnnounced = false
+        /// The first reading placed anywhere but the visit's store after its last reading
+        /// inside (`.min`: none yet), committed or not: where the exit estimate ends.
+        var visitFirstAway: Int64 = .min
+        /// Whether the device was first heard in the visit's store (nothing before it): the
+        /// entry is moved half a probe gap earlier once the visit qualifies.
+        var visitFirstHeard = false
         /// The open pass: walkway, start, newest reading placed there, and per door store of
         /// the walkway (bit i = `doorStores[walkway][i]`) whether it was visited.
         var passZone: Int32 = -1
@@ -87,11 +116,16 @@ public struct StoreVisitTracker: Sendable {
     private var devices: [UInt64: DeviceState] = [:]
     private var counter: IntervalCounter
     private var lastSweep: Int64 = .min
+    /// The earliest reading fed: nothing is known before it (the capture began).
+    private var captureStart: Int64 = .max
     private var scratchKeys: [UInt64] = []
     private let minimumDwell: Int64
     private let exitTimeout: Int64
     private let silenceTimeout: Int64
     private let silentExit: Int64
+    private let silentExitMax: Int64
+    private let captureEndWindow: Int64
+    private let walk: Int64
     private let sweepEvery: Int64
     /// Devices closed early because ``Options/maxDevices`` were held.
     public private(set) var evictedDevices = 0
@@ -105,6 +139,9 @@ public struct StoreVisitTracker: Sendable {
         exitTimeout = Int64(options.exitTimeoutSeconds * 1e9)
         silenceTimeout = Int64(options.silenceTimeoutSeconds * 1e9)
         silentExit = Int64(options.silentExitSeconds * 1e9)
+        silentExitMax = Int64(max(options.silentExitMaxSeconds, options.silentExitSeconds) * 1e9)
+        captureEndWindow = Int64(options.captureEndSeconds * 1e9)
+        walk = options.walkSeconds.isFinite ? Int64(max(0, options.walkSeconds) * 1e9) : .max
         sweepEvery = max(1_000_000_000, min(exitTimeout, silenceTimeout) / 4)
     }
 
@@ -127,6 +164,7 @@ public struct StoreVisitTracker: Sendable {
         classIndex: Int, confidence: Float = 1, into events: inout [VisitEvent]
     ) -> PlaceStatus {
         if lastSweep == .min { lastSweep = windowEnd }
+        captureStart = min(captureStart, firstReading)
         if windowEnd - lastSweep >= sweepEvery {
             expire(at: windowEnd, into: &events)
             lastSweep = windowEnd
@@ -138,7 +176,19 @@ public struct StoreVisitTracker: Sendable {
         var s = devices.removeValue(forKey: device) ?? DeviceState(lastReading: .min)
         // The first reading this device had not shown before (windows overlap).
         let newFirst = s.lastReading == .min || firstReading > s.lastReading ? firstReading : lastReading
+        // A window starting after everything heard before holds a new burst: the gap to it
+        // feeds the device's usual gap (readings of one burst lie within a second or two).
+        if s.lastReading != .min && firstReading - s.lastReading > Self.burstSpread {
+            let gap = firstReading - s.lastReading
+            s.burstGap = s.burstGap == 0 ? gap : (3 * s.burstGap + gap) / 4
+        }
+        let previousReading = s.lastReading
         s.lastReading = max(s.lastReading, lastReading)
+        // First evidence of being out of the open visit's store (a stray window too: the exit
+        // is estimated from observations, the hysteresis only decides whether there was one).
+        if s.visitStore >= 0 && c != s.visitStore && s.visitFirstAway == .min && newFirst > s.visitLastInside {
+            s.visitFirstAway = newFirst
+        }
         if c == s.place {
             s.candidate = -1
             s.placeLast = max(s.placeLast, lastReading)
@@ -148,22 +198,28 @@ public struct StoreVisitTracker: Sendable {
                 s.candidateWindows = 0
                 s.candidateMass = 0
                 s.candidateFirst = newFirst
+                s.candidateAfter = previousReading
             }
             s.candidateWindows += 1
             s.candidateMass += confidence
             if Int(s.candidateWindows) >= options.enterWindows || s.candidateMass >= options.enterConfidence {
-                // Halfway between the last reading placed in the old place and the first in the new.
-                let boundary = s.placeLast == .min || s.placeLast >= s.candidateFirst
-                    ? s.candidateFirst : s.placeLast + (s.candidateFirst - s.placeLast) / 2
-                move(&s, device: device, to: c, at: boundary, into: &events)
+                // Entry: from the last evidence elsewhere (the committed place or a stray window
+                // after it) to the first reading of the run.
+                let last = s.place >= 0 || s.candidateAfter != .min ? max(s.placeLast, s.candidateAfter) : .min
+                let boundary = self.boundary(from: s.place, last: last, to: c, first: s.candidateFirst)
+                move(&s, device: device, to: c, at: boundary, heardBefore: last != .min, into: &events)
                 s.place = c
                 s.placeLast = lastReading
                 s.candidate = -1
             }
         }
         if s.visitStore >= 0 {
-            if c == s.visitStore && s.place == c { s.visitLastInside = max(s.visitLastInside, lastReading) }
+            if c == s.visitStore && s.place == c {
+                s.visitLastInside = max(s.visitLastInside, lastReading)
+                s.visitFirstAway = .min
+            }
             if !s.visitAnnounced && s.visitExit == .min && s.visitLastInside - s.visitEnter >= minimumDwell {
+                settleEnter(&s)
                 s.visitAnnounced = true
                 events.append(.entered(StoreVisit(device: device, store: Int(s.visitStore), enterNanoseconds: s.visitEnter, exitNanoseconds: s.visitLastInside)))
             }
@@ -190,11 +246,16 @@ public struct StoreVisitTracker: Sendable {
         var i = devices.startIndex
         while i != devices.endIndex {
             let key = devices.keys[i]
+            // The state is copied out and back: `finish` and `closeVisit` read `self`, and passing
+            // `&devices.values[i]` to them made Swift copy the whole dictionary for each call.
             if t - devices.values[i].lastReading > silenceTimeout {
-                finish(&devices.values[i], device: key, into: &events)
+                var state = devices.values[i]
+                finish(&state, device: key, into: &events)
                 scratchKeys.append(key)
             } else if devices.values[i].visitExit != .min && t - devices.values[i].visitLastInside > exitTimeout {
-                closeVisit(&devices.values[i], device: key, exit: devices.values[i].visitExit, into: &events)
+                var state = devices.values[i]
+                closeVisit(&state, device: key, exit: state.visitExit, into: &events)
+                devices.values[i] = state
             }
             devices.formIndex(after: &i)
         }
@@ -225,9 +286,19 @@ public struct StoreVisitTracker: Sendable {
 
     /// Ends every visit and pass, forgets every device and closes every interval holding counts
     /// (end of a capture).
-    public mutating func flush(into events: inout [VisitEvent]) -> [StoreCounts] {
+    ///
+    /// With `captureEnd` (nanoseconds), a device still inside a store and heard within
+    /// ``Options/captureEndSeconds`` of the end is taken to be there when the capture stopped: its
+    /// visit ends at `captureEnd` (the visit was cut by the recording, not by the visitor).
+    public mutating func flush(captureEnd: Int64? = nil, into events: inout [VisitEvent]) -> [StoreCounts] {
         let start = events.count
-        for key in devices.keys.sorted() { finish(&devices[key]!, device: key, into: &events) }
+        for key in devices.keys.sorted() {
+            var state = devices[key]!  // a copy: see expire(at:into:)
+            if let captureEnd, state.visitStore >= 0, state.visitExit == .min, captureEnd - state.lastReading <= captureEndWindow {
+                closeVisit(&state, device: key, exit: captureEnd, into: &events)
+            }
+            finish(&state, device: key, into: &events)
+        }
         devices.removeAll()
         events[start...].sort { Self.order($0) < Self.order($1) }
         record(events, from: start)
@@ -236,8 +307,18 @@ public struct StoreVisitTracker: Sendable {
 
     // MARK: - State machine
 
+    /// When the device moved from place `a` (last reading placed there `last`) to `b` (first
+    /// reading `first`): halfway between the readings, but within ``Options/walkSeconds`` of the
+    /// walkway reading when one side is a store and the other is not.
+    private func boundary(from a: Int32, last: Int64, to b: Int32, first: Int64) -> Int64 {
+        guard last != .min && last < first else { return first }
+        let half = (first - last) / 2
+        guard a >= 0 && layout.isStore[Int(a)] != layout.isStore[Int(b)] else { return last + half }
+        return layout.isStore[Int(b)] ? last + min(half, walk) : first - min(half, walk)
+    }
+
     /// The committed place changes to class `c` at `boundary`.
-    private func move(_ s: inout DeviceState, device: UInt64, to c: Int32, at boundary: Int64, into events: inout [VisitEvent]) {
+    private func move(_ s: inout DeviceState, device: UInt64, to c: Int32, at boundary: Int64, heardBefore: Bool, into events: inout [VisitEvent]) {
         let ci = Int(c)
         let isStore = layout.isStore[ci]
         // Walkways crossed unheard on the way from the old place: passes of their own.
@@ -277,21 +358,61 @@ public struct StoreVisitTracker: Sendable {
         }
         // Visits after passes, so a store just left is marked visited in the pass that follows.
         if s.visitStore >= 0 && c != s.visitStore {
+            let exit = exitEstimate(s, otherwise: boundary)
             if isStore {
-                closeVisit(&s, device: device, exit: s.visitExit != .min ? s.visitExit : boundary, into: &events)
+                closeVisit(&s, device: device, exit: s.visitExit != .min ? s.visitExit : exit, into: &events)
             } else if s.visitExit == .min {
-                s.visitExit = boundary
+                s.visitExit = exit
             }
         }
         if s.visitStore == c {
             s.visitExit = .min  // back in before the exit timeout: the same visit
+            s.visitFirstAway = .min
         } else if s.visitStore < 0 && isStore {
             s.visitStore = c
             s.visitEnter = boundary
             s.visitLastInside = boundary
             s.visitExit = .min
             s.visitAnnounced = false
+            s.visitFirstAway = .min
+            s.visitFirstHeard = !heardBefore
         }
+    }
+
+    /// A visit that qualified and whose device was first heard inside began before that first
+    /// reading: by the same half probe gap as a silent exit (the mirror case), not before the
+    /// first reading of the capture.
+    private func settleEnter(_ s: inout DeviceState) {
+        guard s.visitFirstHeard else { return }
+        s.visitFirstHeard = false
+        s.visitEnter = max(captureStart, s.visitEnter - halfGap(s))
+    }
+
+    /// Exit from the open visit: ``estimateStay(lastBefore:firstIn:lastIn:firstAfter:silentAllowance:)``
+    /// from its last reading inside and the first reading placed elsewhere after it, or
+    /// `otherwise` (the commit boundary) when no such reading is known.
+    private func exitEstimate(_ s: DeviceState, otherwise: Int64) -> Int64 {
+        guard s.visitFirstAway != .min && s.visitFirstAway > s.visitLastInside else { return otherwise }
+        return Self.estimateStay(lastBefore: nil, firstIn: s.visitLastInside, lastIn: s.visitLastInside, firstAfter: s.visitFirstAway, silentAllowance: 0).exit
+    }
+
+    /// Estimates when a stay began and ended from the observations around it (nanoseconds).
+    ///
+    /// A phone is only heard when it probes, so the crossing into the place happened somewhere
+    /// between the last observation elsewhere (`lastBefore`) and the first one inside
+    /// (`firstIn`); with nothing else known, the midpoint has the least expected error (half a
+    /// gap at worst, a quarter in the median when crossings fall anywhere in the gap). Likewise
+    /// the exit lies between `lastIn` and the first observation elsewhere after it
+    /// (`firstAfter`). With no observation before (first heard inside), the entry is
+    /// `silentAllowance` before the first one inside; with none after (the phone fell silent),
+    /// the exit is `silentAllowance` after the last one inside — half the phone's usual probe
+    /// gap, the midpoint of the gap in which the unheard crossing lies.
+    /// Times are reading times, never window ends: a window ending at `t` holds readings from
+    /// `t − length` on, so stamping window ends would make both ends late by up to a window.
+    public static func estimateStay(lastBefore: Int64?, firstIn: Int64, lastIn: Int64, firstAfter: Int64?, silentAllowance: Int64) -> (enter: Int64, exit: Int64) {
+        let enter = lastBefore.map { $0 < firstIn ? $0 + (firstIn - $0) / 2 : firstIn } ?? firstIn - max(0, silentAllowance)
+        let exit = firstAfter.map { $0 > lastIn ? lastIn + ($0 - lastIn) / 2 : lastIn } ?? lastIn + max(0, silentAllowance)
+        return (enter, max(exit, enter))
     }
 
     /// Marks the pass's door store `store` as visited when a stay there qualifies.
@@ -302,6 +423,7 @@ public struct StoreVisitTracker: Sendable {
 
     private func closeVisit(_ s: inout DeviceState, device: UInt64, exit: Int64, into events: inout [VisitEvent]) {
         guard s.visitStore >= 0 else { return }
+        if s.visitAnnounced || max(exit, s.visitEnter) - s.visitEnter >= minimumDwell { settleEnter(&s) }
         let visit = StoreVisit(device: device, store: Int(s.visitStore), enterNanoseconds: s.visitEnter, exitNanoseconds: max(exit, s.visitEnter))
         if s.visitAnnounced || visit.exitNanoseconds - visit.enterNanoseconds >= minimumDwell {
             if !s.visitAnnounced { events.append(.entered(StoreVisit(device: device, store: visit.store, enterNanoseconds: visit.enterNanoseconds, exitNanoseconds: s.visitLastInside))) }
@@ -332,20 +454,52 @@ public struct StoreVisitTracker: Sendable {
     /// The device fell silent (or is evicted): end its visit and pass from what was heard.
     private func finish(_ s: inout DeviceState, device: UInt64, into events: inout [VisitEvent]) {
         if s.visitStore >= 0 {
-            let exit = s.visitExit != .min ? s.visitExit : s.visitLastInside + silentExit
+            // A window placed elsewhere since (never committed) bounds the exit before silence does.
+            let exit = s.visitExit != .min ? s.visitExit : exitEstimate(s, otherwise: s.visitLastInside + silentAllowance(s))
             closeVisit(&s, device: device, exit: exit, into: &events)
         }
         endPass(&s, device: device, at: s.passLast, into: &events)
     }
 
-    /// Frees one slot: expires timeouts, and if still full closes the least recently heard device.
+    /// How long after its last reading inside a device that fell silent is taken to have left:
+    /// ``Options/silentExitSeconds``, or half its usual burst gap (within the bounds) once the
+    /// visit has lasted the minimum dwell up to its last reading inside.
+    private func silentAllowance(_ s: DeviceState) -> Int64 {
+        guard s.visitLastInside - s.visitEnter >= minimumDwell else { return silentExit }
+        return halfGap(s)
+    }
+
+    /// Half the device's usual gap between probe bursts, within ``Options/silentExitSeconds``
+    /// … ``Options/silentExitMaxSeconds``.
+    private func halfGap(_ s: DeviceState) -> Int64 {
+        min(max(s.burstGap / 2, silentExit), silentExitMax)
+    }
+
+    /// Readings closer than this belong to one burst of probes.
+    static let burstSpread: Int64 = 3_000_000_000
+
+    /// Frees room: expires timeouts, and if still full closes the least recently heard
+    /// sixteenth of the devices at once.
+    ///
+    /// Evicting one device per new one would scan every device for each arrival once the cap
+    /// is reached (a crowd larger than the cap: 864 probe requests/s at 100,000 devices); in
+    /// bulk, the scan and sort are paid once per `maxDevices / 16` arrivals.
     private mutating func makeRoom(at t: Int64, into events: inout [VisitEvent]) {
         expire(at: t, into: &events)
-        guard devices.count >= options.maxDevices, let oldest = devices.min(by: { $0.value.lastReading < $1.value.lastReading })?.key else { return }
+        guard devices.count >= options.maxDevices else { return }
+        let count = min(devices.count, max(1, options.maxDevices / 16))
+        var oldest: [(lastReading: Int64, device: UInt64)] = []
+        oldest.reserveCapacity(devices.count)
+        for (device, state) in devices { oldest.append((state.lastReading, device)) }
+        // Ties (same last reading) broken by id, so eviction is reproducible.
+        oldest.sort { ($0.lastReading, $0.device) < ($1.lastReading, $1.device) }
         let start = events.count
-        finish(&devices[oldest]!, device: oldest, into: &events)
-        devices[oldest] = nil
-        evictedDevices += 1
+        for (_, device) in oldest.prefix(count) {
+            guard var state = devices.removeValue(forKey: device) else { continue }
+            finish(&state, device: device, into: &events)
+            evictedDevices += 1
+        }
+        events[start...].sort { Self.order($0) < Self.order($1) }
         record(events, from: start)
     }
 

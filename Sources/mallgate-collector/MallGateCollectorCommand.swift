@@ -9,7 +9,7 @@ struct MallGateCollectorCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "mallgate-collector",
         abstract: "Receive MallGate gateways' batches, store them once, and report per-store counts.",
-        subcommands: [Serve.self, Gateway.self, Migrate.self],
+        subcommands: [Serve.self, Gateway.self, Publish.self, Migrate.self],
         defaultSubcommand: Serve.self)
 }
 

@@ -11,8 +11,9 @@ struct DoctorCommand: ParsableCommand {
             fix it. Exit status: 0 when nothing failed (warnings allowed), 1 when
             a check failed. Capabilities are those of this process: run it as the
             service runs (same user and AmbientCapabilities=) to check the
-            service's. The upstream check opens a TCP connection only; TLS and
-            the token are not checked.
+            service's. The upstream check connects to the collector with the
+            upload's TLS settings and asks whose the token is (GET /v1/whoami):
+            an untrusted certificate or a wrong or revoked token fails.
 
             Example:
               mallgate doctor --config /etc/mallgate/gateway.toml

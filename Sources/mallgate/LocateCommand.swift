@@ -118,6 +118,10 @@ struct CalibrationLabels {
     }
 
     var byMAC: [MACAddress: [Interval]] = [:]
+    /// Labels recorded by the web UI name the phone by its keyed device id (`id:<16 hex>`), not its MAC.
+    var byID: [UInt64: [Interval]] = [:]
+    /// The keyed ids a captured MAC may have at a time (set when ``byID`` is not empty).
+    var keyedIDs: ((MACAddress, Int64) -> [UInt64])?
     var count = 0
 
     init(path: String, zones: Set<String>) throws(CaptureInput.Failure) {
@@ -130,13 +134,16 @@ struct CalibrationLabels {
             let f = text.split(separator: ",", omittingEmptySubsequences: false).map { String($0) }
             if lineNumber == 1 && f.first == "mac" { continue }
             guard f.count == 4 else { throw .init(description: "\(path):\(lineNumber): expected 4 fields mac,start,end,zone (got \(f.count))") }
-            guard let mac = MACAddress(string: f[0]) else { throw .init(description: "\(path):\(lineNumber): \"\(f[0])\" is not a MAC address") }
+            let keyedID = f[0].hasPrefix("id:") && f[0].count == 19 ? UInt64(f[0].dropFirst(3), radix: 16) : nil
+            let mac = MACAddress(string: f[0])
+            guard mac != nil || keyedID != nil else { throw .init(description: "\(path):\(lineNumber): \"\(f[0])\" is not a MAC address (nor a device id id:<16 hex digits>)") }
             guard let start = Instant(rfc3339: f[1]), let end = Instant(rfc3339: f[2]) else {
                 throw .init(description: "\(path):\(lineNumber): start and end must be RFC 3339 times, e.g. 2026-11-29T10:00:00Z")
             }
             guard start <= end else { throw .init(description: "\(path):\(lineNumber): end \(f[2]) is before start \(f[1])") }
             guard zones.contains(f[3]) else { throw .init(description: "\(path):\(lineNumber): zone \"\(f[3])\" is not in the venue; use the zone ids of the venue file") }
-            byMAC[mac, default: []].append(Interval(start: start.microseconds * 1000, end: end.microseconds * 1000, zone: f[3], index: count))
+            let interval = Interval(start: start.microseconds * 1000, end: end.microseconds * 1000, zone: f[3], index: count)
+            if let mac { byMAC[mac, default: []].append(interval) } else if let keyedID { byID[keyedID, default: []].append(interval) }
             count += 1
         }
         guard count > 0 else { throw .init(description: "\(path): no labels") }
@@ -144,7 +151,12 @@ struct CalibrationLabels {
 
     /// The label interval holding time `t` for `mac`, if any.
     func interval(_ mac: MACAddress, _ t: Int64) -> Interval? {
-        byMAC[mac]?.first { $0.start <= t && t <= $0.end }
+        if let found = byMAC[mac]?.first(where: { $0.start <= t && t <= $0.end }) { return found }
+        guard !byID.isEmpty, let keyedIDs else { return nil }
+        for id in keyedIDs(mac, t) {
+            if let found = byID[id]?.first(where: { $0.start <= t && t <= $0.end }) { return found }
+        }
+        return nil
     }
 }
 
@@ -217,6 +229,9 @@ struct LocateCommand: AsyncParsableCommand {
     @Flag(name: .customLong("no-smoothing"), help: "Print the model's per-window answer, without the venue-graph filter.")
     var noSmoothing = false
 
+    @Flag(name: .customLong("floor-first"), inversion: .prefixedNo, help: "Decide the floor first (the floor holding the most probability), then the zone on it, instead of the single most likely zone.")
+    var floorFirst = false
+
     @Option(name: .customLong("move-probability"), help: "Smoothing: probability per 5 s step that a device moves to a connected zone.")
     var moveProbability: Float = 0.05
 
@@ -244,6 +259,15 @@ struct LocateCommand: AsyncParsableCommand {
     @Option(name: .customLong("enter-confidence"), help: "Visits: … or once their summed confidence reaches this.")
     var enterConfidence: Float = 1.9
 
+    @Option(name: .customLong("walk-seconds"), help: "Visits: a door crossing is placed at most this many seconds from the walkway reading around it (default: halfway between the readings).")
+    var walkSeconds: Double?
+
+    @Option(name: .customLong("silent-exit-max"), help: "Visits: a device falling silent after a visit of at least the minimum dwell leaves half its usual gap between probe bursts after its last reading inside, at most this many seconds (default 120).")
+    var silentExitMax: Double?
+
+    @Option(name: .customLong("capture-end"), help: "Visits: a device still in a store and heard within this many seconds of the end of the captures was there when they stop: its visit ends there (default 120; 0: never).")
+    var captureEndSeconds: Double?
+
     @Option(name: .customLong("device-map"), help: ArgumentHelp("Group MACs into devices with a CSV holding mac and device columns (e.g. the simulator's truth-macs.csv): a stand-in for pseudo-device grouping, to measure visits with perfect grouping.", valueName: "file"))
     var deviceMap: String?
 
@@ -258,6 +282,7 @@ struct LocateCommand: AsyncParsableCommand {
         guard moveProbability > 0 && moveProbability < 1 else { throw ValidationError("--move-probability must be in (0, 1)") }
         guard interval >= 1 else { throw ValidationError("--interval must be at least 1 second") }
         guard enterWindows >= 1 else { throw ValidationError("--enter-windows must be at least 1") }
+        if let walkSeconds, walkSeconds < 0 { throw ValidationError("--walk-seconds must not be negative") }
         guard minDwell >= 0, exitTimeout > 0, silenceTimeout > 0 else { throw ValidationError("--min-dwell, --exit-timeout and --silence-timeout must be positive") }
         if pseudoDevices && deviceMap != nil { throw ValidationError("give --pseudo-devices or --device-map, not both") }
     }
@@ -300,6 +325,8 @@ struct LocateCommand: AsyncParsableCommand {
         let zoneInfo = Dictionary(v.zones.map { ($0.id, $0) }, uniquingKeysWith: { a, _ in a })
         var filterOptions = VenueGraphFilter.Options()
         filterOptions.moveProbability = moveProbability
+        filterOptions.floorFirst = floorFirst
+        let floorDecision = floorFirst && noSmoothing ? FloorFirstDecision(floors: VenueTransitions(venue: v, classes: loaded.classes).floors) : nil
         var filter = noSmoothing ? nil : VenueGraphFilter(transitions: VenueTransitions(venue: v, classes: loaded.classes), options: filterOptions)
         let out = OutputBuffer()
         if format == .csv { out.append("device,time,zone,floor,kind,confidence,place\n") }
@@ -310,6 +337,10 @@ struct LocateCommand: AsyncParsableCommand {
         visitOptions.silenceTimeoutSeconds = silenceTimeout
         visitOptions.enterWindows = enterWindows
         visitOptions.enterConfidence = enterConfidence
+        if let walkSeconds { visitOptions.walkSeconds = walkSeconds }
+        if let silentExitMax { visitOptions.silentExitMaxSeconds = silentExitMax }
+        if let captureEndSeconds { visitOptions.captureEndSeconds = captureEndSeconds }
+        var lastWindowEnd = Int64.min
         visitOptions.intervalSeconds = interval
         let layout = VisitLayout(venue: v, classZones: loaded.classes.classes.map { $0[0] })
         var tracker = StoreVisitTracker(layout: layout, options: visitOptions)
@@ -320,8 +351,9 @@ struct LocateCommand: AsyncParsableCommand {
         }
         var events: [VisitEvent] = []
         // Counts of an interval are closed once late events can no longer arrive for it: a visit
-        // is confirmed at most a silence timeout plus the minimum dwell after its entry.
-        let settle = Int64((silenceTimeout + minDwell) * 1e9)
+        // is confirmed at most a silence timeout plus the minimum dwell after its entry (an entry
+        // moved back by up to the silent-exit maximum when first heard inside).
+        let settle = Int64((silenceTimeout + minDwell + visitOptions.silentExitMaxSeconds) * 1e9)
         let intervalNs = Int64(interval * 1e9)
         var nextClose = Int64.min
         let errors = try await CaptureInput.windows(
@@ -336,8 +368,13 @@ struct LocateCommand: AsyncParsableCommand {
         ) { w in
             var (best, confidence) = probabilities.withUnsafeMutableBufferPointer { loaded.predict(w.sample, probabilities: $0) }
             if filter != nil { (best, confidence) = filter!.update(device: w.device, timeNanoseconds: w.endNanoseconds, probabilities: probabilities) }
+            if let floorDecision {
+                best = floorDecision.choose(probabilities)
+                confidence = probabilities[best]
+            }
             var place = layout.status(ofClass: best)
             if let visitsOut {
+                lastWindowEnd = max(lastWindowEnd, w.endNanoseconds)
                 place = tracker.update(
                     device: w.device, windowEnd: w.endNanoseconds, firstReading: w.firstReadingNanoseconds,
                     lastReading: w.lastReadingNanoseconds, classIndex: best, confidence: confidence, into: &events)
@@ -366,7 +403,7 @@ struct LocateCommand: AsyncParsableCommand {
         }
         out.flush()
         if let visitsOut {
-            let last = tracker.flush(into: &events)
+            let last = tracker.flush(captureEnd: lastWindowEnd == .min ? nil : lastWindowEnd, into: &events)
             visitsOut.write(events: events)
             visitsOut.write(counts: last)
             do { try visitsOut.close() } catch {

@@ -26,6 +26,8 @@ struct MallGate: AsyncParsableCommand {
             StatusCommand.self,
             DevicesCommand.self,
             DoctorCommand.self,
+            ArtifactsCommand.self,
+            SyncCommand.self,
         ]
     )
 }

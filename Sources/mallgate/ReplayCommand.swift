@@ -122,6 +122,7 @@ struct ReplayCommand: AsyncParsableCommand {
         let rate = s.elapsedSeconds > 0 ? Double(s.counters.probeRequests) / s.elapsedSeconds : 0
         var text = "replayed \(s.counters.probeRequests) probe requests from \(s.sensors.filter { $0.frames > 0 }.count) sensors in \(String(format1(s.elapsedSeconds))) s (\(Int(rate.rounded())) probe requests/s)\n"
         if s.counters.optedOut > 0 { text += "opted out: \(s.counters.optedOut) probe requests dropped\n" }
+        if s.counters.unknownSensor > 0 { text += "unknown to the model: \(s.counters.unknownSensor) probe requests from sensors it was not trained with\n" }
         text += "devices \(s.devicesSeen), positions \(s.counters.positions), visits \(s.counters.visits), passers-by \(s.counters.passersBy)\n"
         var buffer = "written to \(stateDirectory)/buffer.sqlite"
         if let bytes = s.sink.databaseBytes { buffer += " (\(format1(Double(bytes) / 1_048_576)) MiB" + (s.sink.outboxBacklogRows.map { ", \($0) rows waiting for upload)" } ?? ")") }

@@ -29,8 +29,9 @@ struct RunCommand: AsyncParsableCommand {
             (WatchdogSec=). SIGTERM or SIGINT stops capture and flushes
             everything; SIGHUP reloads venue, model and configuration without
             losing frames (a bad reload keeps the running state and logs why).
-            Logs go to standard error; a status file is kept in the state
-            directory for `mallgate status`.
+            With an [upstream] section, results are uploaded to the collector
+            as they are buffered. Logs go to standard error; a status file is
+            kept in the state directory for `mallgate status`.
 
             Example:
               mallgate run --config /etc/mallgate/gateway.toml
@@ -47,7 +48,9 @@ struct RunCommand: AsyncParsableCommand {
         Daemon.bootstrapLogging(level: logLevel.level)
         let logger = Logger(label: "mallgate")
         do {
-            _ = try await Daemon.run(configuration: configuration, model: model, options: PipelineService.Options(), serveMetrics: true, logger: logger)
+            _ = try await Daemon.run(
+                configuration: configuration, model: model, options: PipelineService.Options(), serveMetrics: true, serveWeb: true,
+                logger: logger, sync: true)
         } catch {
             printError("mallgate run: \(error)")
             throw ExitCode(1)

@@ -76,6 +76,7 @@ struct StatusCommand: ParsableCommand {
         if let rows = s.sink.outboxBacklogRows { backlog += " \(rows) rows waiting for upload" } else { backlog += " unknown" }
         if let age = s.sink.outboxOldestAgeSeconds { backlog += ", oldest batch \(duration(age)) old" }
         text += backlog + "\n"
+        if let sync = s.sync { text += renderSync(sync, now: s.updated) }
         var buffer = "database:"
         if let bytes = s.sink.databaseBytes { buffer += " \(fixed1(Double(bytes) / 1_048_576)) MiB" } else { buffer += " size unknown" }
         if let rows = s.sink.rowsCommitted { buffer += ", \(rows) positions committed since start" }
@@ -84,6 +85,19 @@ struct StatusCommand: ParsableCommand {
         if let error = s.lastReloadError { text += "last reload refused: \(error)\n" }
         if let listen = s.metrics {
             text += "metrics: http://\(listen)/metrics (\(metricsPage == nil ? "not answering" : "answering"))\n"
+        }
+        return text
+    }
+
+    /// The upload's lines: where to, what waits, what went, what failed last.
+    static func renderSync(_ sync: SyncStatus, now: Double) -> String {
+        var text = "sync: \(sync.state) → \(sync.collector) as \(sync.gatewayId); \(sync.pendingBatches) batches (\(sync.pendingRows) rows) pending, \(sync.unbatchedRows) rows not batched"
+        if let age = sync.oldestPendingAgeSeconds { text += ", oldest \(duration(age)) old" }
+        text += sync.parkedBatches > 0 ? "; \(sync.parkedBatches) PARKED (refused by the collector)\n" : "\n"
+        text += "  sent \(sync.sentBatches) batches, \(sync.sentRows) rows, \(sync.sentBytes) bytes since start"
+        text += sync.lastSuccess.map { "; last success \(duration(now - $0)) before the status\n" } ?? "; nothing delivered since start\n"
+        if let error = sync.lastError {
+            text += "  last error\(sync.lastErrorAt.map { " (\(duration(now - $0)) before the status)" } ?? ""): \(error)\n"
         }
         return text
     }

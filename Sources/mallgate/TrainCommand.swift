@@ -1,6 +1,8 @@
 import ArgumentParser
 import MallGateDecode
+import MallGateIdentify
 import MallGateLocalize
+import MallGateState
 import MallGateSimulator
 import MallGateVenue
 #if canImport(Glibc)
@@ -105,7 +107,8 @@ struct TrainCommand: AsyncParsableCommand {
 
             With --venue, --captures and --labels it trains from a calibration walk instead: one
             capture per sensor (the file's base name is the sensor id), the technician's labels
-            (mac,start,end,zone; RFC 3339 times); frames of the labelled MACs inside their
+            (mac,start,end,zone; RFC 3339 times; the web UI's labels name the phone id:<hex>,
+            matched with --state-directory); frames of the labelled MACs inside their
             intervals are cut into sliding windows, each labelled with its zone (windows that
             straddle two labels are dropped), and the model records the venue id and layout hash.
 
@@ -133,6 +136,9 @@ struct TrainCommand: AsyncParsableCommand {
     @Option(help: ArgumentHelp("With --captures: the calibration labels, mac,start,end,zone.", valueName: "file"))
     var labels: String?
 
+    @Option(name: .customLong("state-directory"), help: ArgumentHelp("With --labels naming phones by device id (id:<hex>, as the web UI records them): the gateway's state directory, whose identity.key hashes each captured MAC to match them.", valueName: "dir"))
+    var stateDirectory: String?
+
     @Flag(name: .customLong("from-layout"), help: "With --venue: train on fingerprints synthesized from the layout (sensor positions, walls, floors, the venue's radio constants), so a fresh install localizes before calibration; with --captures too, the calibration windows are added to them.")
     var fromLayout = false
 
@@ -144,6 +150,9 @@ struct TrainCommand: AsyncParsableCommand {
 
     @Option(name: .customLong("calibration-weight"), help: "With --from-layout and --captures: how many times each calibration window counts next to the synthesized ones.")
     var calibrationWeight: Int = 3
+
+    @Option(name: .customLong("calibration-shift"), help: ArgumentHelp("With --from-layout and --captures: of the --calibration-weight copies of each calibration window, the second is heard this many dB louder and the third this many dB quieter (readings falling under the sensors' sensitivity become not heard), so the calibration phone does not pull the model back to one phone's loudness (0: plain copies).", valueName: "dB"))
+    var calibrationShift: Double = 0
 
     @Option(help: "With --captures: window length, seconds.")
     var window: Double = 10
@@ -208,6 +217,7 @@ struct TrainCommand: AsyncParsableCommand {
         if !captures.isEmpty && (venue == nil || labels == nil) { throw ValidationError("--captures needs --venue FILE and --labels FILE") }
         if fromLayout && venue == nil { throw ValidationError("--from-layout needs --venue FILE") }
         guard layoutSamples >= 1, calibrationWeight >= 1 else { throw ValidationError("--layout-samples and --calibration-weight must be at least 1") }
+        guard calibrationShift >= 0 else { throw ValidationError("--calibration-shift must not be negative") }
         guard window > 0, step > 0 else { throw ValidationError("--window and --step must be positive") }
         if synthetic != nil && syntheticShape() == nil { throw ValidationError("--synthetic: three numbers, e.g. 200x64x15") }
         guard folds >= 0 else { throw ValidationError("--folds must be 0 or more (got \(folds))") }
@@ -242,7 +252,16 @@ struct TrainCommand: AsyncParsableCommand {
         let sensorNames = v.sensors.map(\.id)
         let files = try CaptureInput.files(captures)
         let positions = try CaptureInput.positions(files, sensorNames: sensorNames, venueID: v.id)
-        let walk = try CalibrationLabels(path: labels!, zones: Set(v.zones.map(\.id)))
+        var walk = try CalibrationLabels(path: labels!, zones: Set(v.zones.map(\.id)))
+        if !walk.byID.isEmpty {
+            guard let stateDirectory else {
+                throw CaptureInput.Failure(description: "\(labels!): the labels name phones by device id (id:…); give the gateway's state directory with --state-directory so its key can match them")
+            }
+            let key = try IdentityKeyFile.load(path: stateDirectory + "/" + IdentityKeyFile.fileName)
+            // The gateway's rotation is not in the state directory: an id of any rotation matches.
+            let schemes = Rotation.allCases.map { DeviceIDScheme(key: key, rotation: $0) }
+            walk.keyedIDs = { mac, t in schemes.map { $0.deviceID(mac, epoch: $0.epoch(unixNanoseconds: t)) } }
+        }
         let zoneInfo = Dictionary(v.zones.map { ($0.id, $0) }, uniquingKeysWith: { a, _ in a })
         var set = FingerprintSet(sensorNames: sensorNames, labelNames: ["zone", "floor", "kind"], sequence: [], time: [])
         var straddling = 0
@@ -278,8 +297,18 @@ struct TrainCommand: AsyncParsableCommand {
         o.seed = seed &+ 1
         var set = try LayoutFingerprints(venue: v, options: o).set
         let synthesized = set.count
-        for _ in 0..<calibrationWeight {
-            set.samples += calibration.samples
+        let sensitivity = Float(v.radio.sensitivityDBm)
+        for copy in 0..<calibrationWeight {
+            // Copies 1 and 2 as other phones would be heard: louder, and quieter with the
+            // readings a quieter phone would not reach the sensor with dropped.
+            let shift: Float = calibrationShift == 0 ? 0 : copy == 1 ? Float(calibrationShift) : copy == 2 ? -Float(calibrationShift) : 0
+            if shift == 0 {
+                set.samples += calibration.samples
+            } else {
+                set.samples += calibration.samples.map { sample in
+                    Sample(sensors: sample.shifted(by: shift).sensors.map { $0.isHeard && $0.strongest < sensitivity ? .notHeard : $0 })
+                }
+            }
             set.labels += calibration.labels
         }
         printError("mallgate train: \(synthesized) windows synthesized from the layout" + (calibration.count > 0 ? ", \(calibration.count) calibration windows × \(calibrationWeight)" : ""))

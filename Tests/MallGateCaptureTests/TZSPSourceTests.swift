@@ -143,3 +143,39 @@ struct TZSPSourceTests {
         }
     }
 }
+
+/// One port, many sensors: each datagram goes to the sensor its sender's address names.
+struct TZSPSenderMapTests {
+    @Test func eachSenderIsItsOwnSensorAndStrangersAreRejected() throws {
+        let source = try TZSPSource(
+            port: 0, bindAddress: "0.0.0.0",
+            senders: [(address: "127.0.0.2", sensor: "ap-2"), (address: "127.0.0.3", sensor: "ap-3"), (address: "127.0.0.4", sensor: "ap-2")])
+        #expect(source.sensors == ["ap-2", "ap-3"])
+        #expect(source.linkTypes == [.tzsp, .tzsp])
+        sendDatagram(tzspDatagram + [1], port: source.boundPort, from: "127.0.0.3")
+        sendDatagram(tzspDatagram + [2], port: source.boundPort, from: "127.0.0.2")
+        sendDatagram(tzspDatagram + [3], port: source.boundPort, from: "127.0.0.5")  // not in the map
+        sendDatagram(tzspDatagram + [4], port: source.boundPort, from: "127.0.0.4")  // ap-2's second address
+        var seen: [(tail: UInt8, sensor: Int)] = []
+        while seen.count < 3 {
+            let outcome = try source.read(maxFrames: 16) { seen.append((tail: $0.bytes.last!, sensor: $0.sourceIndex)) }
+            if outcome == .timeout || outcome == .endOfInput { break }
+        }
+        #expect(seen.map(\.tail) == [1, 2, 4])
+        #expect(seen.map(\.sensor) == [1, 0, 0])
+        let stats = source.statistics()
+        #expect(stats.map(\.sensor) == ["ap-2", "ap-3"])
+        #expect(stats.map(\.framesRead) == [2, 1])
+        #expect(stats[0].datagramsRejected == 1 && stats[1].datagramsRejected == 0)
+    }
+
+    @Test func anAddressGivenToTwoSensorsOrAnEmptyMapIsRefused() throws {
+        #expect {
+            _ = try TZSPSource(port: 0, senders: [(address: "10.0.0.1", sensor: "a"), (address: "10.0.0.1", sensor: "b")])
+        } throws: { error in
+            let error = error as! CaptureError
+            return error.kind == .invalidConfiguration && error.description.contains("10.0.0.1") && error.description.contains("two sensors")
+        }
+        #expect(throws: CaptureError.self) { _ = try TZSPSource(port: 0, senders: []) }
+    }
+}

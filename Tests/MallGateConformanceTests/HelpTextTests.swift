@@ -19,6 +19,10 @@ struct HelpTextTests {
         (["status", "--help"], "status-help.txt"),
         (["devices", "--help"], "devices-help.txt"),
         (["doctor", "--help"], "doctor-help.txt"),
+        (["artifacts", "--help"], "artifacts-help.txt"),
+        (["artifacts", "rollback", "--help"], "artifacts-rollback-help.txt"),
+        (["artifacts", "install", "--help"], "artifacts-install-help.txt"),
+        (["sync", "--help"], "sync-help.txt"),
     ])
     func helpMatchesTheGoldenText(arguments: [String], golden: String) throws {
         let expected = try #require(readText(packageRoot + "/Tests/MallGateConformanceTests/Golden/" + golden))

@@ -32,7 +32,7 @@ struct ConfigurationTests {
             [metric]
             enabled = false
             """, [:], [
-            "\(file):8: metric: unknown key (did you mean \"metrics\"?); known keys here: venue, model, state_directory, sources, upstream, privacy, retention, windows, visits, metrics, health",
+            "\(file):8: metric: unknown key (did you mean \"metrics\"?); known keys here: venue, model, state_directory, sources, upstream, privacy, retention, windows, visits, metrics, health, web",
         ]),
         ("missing venue", """
             model = "model.mgm"
@@ -93,6 +93,19 @@ struct ConfigurationTests {
             """, [:], [
             "\(file):10: sources[1].sensor: sensor \"s1\" is already used by sources[0]; each sensor has one source",
         ]),
+        ("a TZSP sender map: a sensor key beside it, a host name, a sensor of another source", head + """
+            [[sources]]
+            kind = "tzsp"
+            sensor = "s2"
+            [sources.senders]
+            "10.20.0.11" = "s3"
+            "ap-4.local" = "s4"
+            "10.20.0.12" = "s1"
+            """, [:], [
+            "\(file):10: sources[1].sensor: give either `senders` (one port, a sensor per sender address) or `sensor` with `allowed_senders`, not both",
+            "\(file):11: sources[1].senders: sensor \"s1\" is already used by sources[0]; each sensor has one source",
+            "\(file):13: sources[1].senders.ap-4.local: \"ap-4.local\" is not an IPv4 or IPv6 address; write each sensor's address like \"10.20.0.11\" = \"L0-s01-ap\"",
+        ]),
         ("the token written inline, and no token source", head + """
             [upstream]
             url = "https://collector.example.com/v1"
@@ -100,6 +113,36 @@ struct ConfigurationTests {
             """, [:], [
             "\(file):8: upstream: give the upload token with token_file = \"/etc/mallgate/token\" or token_env = \"MALLGATE_TOKEN\"",
             "\(file):10: upstream.token: do not write the token in the configuration file; put it in a file named by token_file (mode 0600) or an environment variable named by token_env",
+        ]),
+        ("the web UI on, without an access code", head + """
+            [web]
+            enabled = true
+            """, [:], [
+            "\(file):9: web.enabled: the web UI needs an access code: set access_code_file = \"/etc/mallgate/web-access-code\" (install.sh writes a random code there) or access_code_env = \"NAME\", or set enabled = false",
+        ]),
+        ("the web access code written inline, a listen address without a port", head + """
+            [web]
+            enabled = true
+            listen = "0.0.0.0"
+            access_code = "letmein-please"
+            """, [:], [
+            "\(file):9: web.enabled: the web UI needs an access code: set access_code_file = \"/etc/mallgate/web-access-code\" (install.sh writes a random code there) or access_code_env = \"NAME\", or set enabled = false",
+            "\(file):10: web.listen: must be HOST:PORT with a port 1–65535, e.g. 127.0.0.1:8380 or 0.0.0.0:8380 (got \"0.0.0.0\")",
+            "\(file):11: web.access_code: do not write the access code in the configuration file; put it in a file named by access_code_file (install.sh writes /etc/mallgate/web-access-code) or an environment variable named by access_code_env",
+        ]),
+        ("a web access code that is too short, from the environment", head + """
+            [web]
+            enabled = true
+            access_code_env = "MG_WEB_CODE"
+            """, ["MG_WEB_CODE": "1234567\n"], [
+            "\(file):10: web.access_code_env: environment MG_WEB_CODE holds a code shorter than 8 characters; use a random code of at least 8 characters",
+        ]),
+        ("both a web access code file and variable", head + """
+            [web]
+            access_code_file = "/etc/mallgate/web-access-code"
+            access_code_env = "MG_WEB_CODE"
+            """, ["MG_WEB_CODE": "long-enough-code"], [
+            "\(file):10: web.access_code_env: give either access_code_file or access_code_env, not both",
         ]),
         ("a token variable that is not set", head + """
             [upstream]
@@ -115,13 +158,40 @@ struct ConfigurationTests {
             """, ["MALLGATE_TOKEN": "t"], [
             "\(file):9: upstream.url: must be an https:// URL (plain http only to a collector on this machine); got \"http://collector.example.com/v1\"",
         ]),
+        ("sync keys out of range, a gateway name with a space, a request timeout shorter than the connect timeout", head + """
+            [upstream]
+            url = "https://collector.example.com"
+            token_env = "MALLGATE_TOKEN"
+            gateway_id = "mall 7"
+            batch_rows = 10
+            interval_seconds = 0
+            connect_timeout_seconds = 20
+            request_timeout_seconds = 5
+            client_key_file = "/nonexistent/key.pem"
+            verify_tls = "no"
+            """, ["MALLGATE_TOKEN": "t"], [
+            "\(file):11: upstream.gateway_id: must be the gateway's name at the collector (no spaces or slashes), as given to `mallgate-collector gateway add` (got \"mall 7\")",
+            "\(file):12: upstream.batch_rows: must be between 100 and 100000 rows (got 10)",
+            "\(file):13: upstream.interval_seconds: must be between 1 and 3600 (got 0)",
+            "\(file):15: upstream.request_timeout_seconds: must not be shorter than upstream.connect_timeout_seconds (20): the whole upload includes the connection (got 5)",
+            "\(file):16: upstream.client_key_file: cannot read /nonexistent/key.pem (No such file or directory); give a PEM file readable by the mallgate user",
+            "\(file):17: upstream.verify_tls: expected true or false, got a string",
+        ]),
+        ("an unknown [upstream] key names the sync keys", head + """
+            [upstream]
+            url = "https://collector.example.com"
+            token_env = "MALLGATE_TOKEN"
+            batch_size = 500
+            """, ["MALLGATE_TOKEN": "t"], [
+            "\(file):11: upstream.batch_size: unknown key; known keys here: url, token_file, token_env, gateway_id, batch_rows, interval_seconds, connect_timeout_seconds, response_timeout_seconds, request_timeout_seconds, backoff_max_seconds, ca_file, client_certificate_file, client_key_file, verify_tls, pull_interval_seconds",
+        ]),
         ("a rotation that does not exist, in an inline table", head.replacingFirstLine(with: "privacy = { rotation = \"hourly\" }\nvenue = \"venue.json\""), [:], [
             "\(file):1: privacy.rotation: must be one of never, daily, weekly (got \"hourly\")",
         ]),
         ("a key after [[sources]] belongs to the source, not to the top", head + """
             privacy = { rotation = "daily" }
             """, [:], [
-            "\(file):8: sources[0].privacy: unknown key; known keys here: kind, path, sensor",
+            "\(file):8: sources[0].privacy: unknown key; known keys here: kind, path, sensor, speed",
         ]),
         ("a listen address without a port", head + """
             [metrics]
@@ -253,6 +323,10 @@ struct ConfigurationTests {
             kind = "file"
             path = "s4.pcap"
             sensor = "s4"
+            [[sources]]
+            kind = "tzsp"
+            bind = "0.0.0.0"
+            senders = { "10.20.0.11" = "s5", "10.20.0.12" = "s6", "2001:db8::12" = "s6" }
             """
         let c = try DaemonConfiguration.parse(text: text, file: "/etc/mg/gw.toml", environment: [:])
         #expect(c.sources == [
@@ -260,9 +334,14 @@ struct ConfigurationTests {
             SourceConfiguration(kind: .stream(path: "/run/mallgate/s2"), sensor: "s2"),
             SourceConfiguration(kind: .tzsp(port: 40000, bindAddress: "::", allowedSenders: ["192.0.2.10", "2001:db8::1"]), sensor: "s3"),
             SourceConfiguration(kind: .file(path: "/etc/mg/s4.pcap"), sensor: "s4"),
+            SourceConfiguration(kind: .tzspSenders(port: 37008, bindAddress: "0.0.0.0", senders: [
+                TZSPSender(address: "10.20.0.11", sensor: "s5"), TZSPSender(address: "10.20.0.12", sensor: "s6"),
+                TZSPSender(address: "2001:db8::12", sensor: "s6"),
+            ]), sensor: ""),
         ])
+        #expect(c.sources.map(\.sensorNames) == [["s1"], ["s2"], ["s3"], ["s4"], ["s5", "s6"]])
         #expect(c.modelPath == "/etc/mg/m.mgm" && c.venuePath == "/v.json" && c.stateDirectory == "/etc/mg/state")
-        #expect(c.sources.map(\.isLive) == [true, true, true, false])
+        #expect(c.sources.map(\.isLive) == [true, true, true, false, true])
     }
 
     @Test func theTokenComesFromTheEnvironment() throws {
@@ -290,6 +369,37 @@ struct ConfigurationTests {
         } catch {
             #expect(error.problems.map(\.description) == [
                 "\(directory)/gw.toml:10: upstream.token_file: cannot read \(directory)/absent (No such file or directory); create it with the gateway's token, readable by the mallgate user",
+            ])
+        }
+    }
+
+    @Test func theWebUIIsOffByDefaultAndTakesItsCodeFromAFileOrTheEnvironment() throws {
+        let off = try DaemonConfiguration.parse(text: Self.head, file: Self.file, environment: [:])
+        #expect(!off.web.enabled && off.web.host == "127.0.0.1" && off.web.port == 8380 && off.web.accessCode == nil)
+        // Off, a code file that does not exist is no problem (the example configurations name one).
+        let named = try DaemonConfiguration.parse(text: Self.head + "[web]\naccess_code_file = \"/nonexistent/code\"\n", file: Self.file, environment: [:])
+        #expect(!named.web.enabled && named.web.accessCode == nil)
+
+        let directory = makeTemporaryDirectory("web-code")
+        try #require(writeText(directory + "/code", "  s3cret-code-1\n"))
+        let file = try DaemonConfiguration.parse(
+            text: Self.head + "[web]\nenabled = true\nlisten = \"[::1]:9000\"\naccess_code_file = \"code\"\n", file: directory + "/gw.toml", environment: [:])
+        #expect(file.web.enabled && file.web.host == "::1" && file.web.port == 9000)
+        #expect(file.web.accessCode?.value == "s3cret-code-1")
+        #expect(file.web.accessCode?.origin == "file \(directory)/code")
+        #expect(!"\(file.web)".contains("s3cret-code-1"))
+
+        let environment = try DaemonConfiguration.parse(
+            text: Self.head + "[web]\nenabled = true\naccess_code_env = \"MG_WEB_CODE\"\n", file: Self.file, environment: ["MG_WEB_CODE": "from-the-env-42\n"])
+        #expect(environment.web.accessCode?.value == "from-the-env-42")
+        #expect(environment.web.accessCode?.origin == "environment MG_WEB_CODE")
+
+        do {
+            _ = try DaemonConfiguration.parse(text: Self.head + "[web]\nenabled = true\naccess_code_file = \"absent\"\n", file: directory + "/gw.toml", environment: [:])
+            Issue.record("accepted a missing access code file")
+        } catch {
+            #expect(error.problems.map(\.description) == [
+                "\(directory)/gw.toml:10: web.access_code_file: cannot read \(directory)/absent (No such file or directory); create it with the access code (install.sh writes one), readable by the mallgate user",
             ])
         }
     }

@@ -3,6 +3,7 @@ import MallGateDaemon
 import MallGateDecode
 import MallGateIdentify
 import MallGateLocalize
+import MallGateStore
 import Testing
 
 /// The engine between capture and sink, driven with hand-made observations and an injected clock.
@@ -74,5 +75,35 @@ struct PipelineEngineTests {
         let back = await engine.process([Self.probe(mac, sensor: 0, seconds: 410)], sensors: sensors)
         #expect(back.events.map(\.kind) == [.sensorBack])
         #expect(await engine.sensors[sensors[0].rawValue]?.silent == false)
+    }
+
+    @Test func framesFromASensorTheModelDoesNotKnowGoNoFurtherThanTheSensorCount() async throws {
+        let (engine, sensors) = try Self.engine()
+        // A session whose second sensor is not in the model (added to the venue after training).
+        let session = [sensors[0], SensorID("not-in-the-model")]
+        let mac = MACAddress(0x3C, 0x22, 0xFB, 0, 0, 0x01)
+        var batch: [Observation] = []
+        for second in 0..<60 as Range<Int64> {
+            batch.append(Self.probe(mac, sensor: 1, seconds: second))
+            // Even an opted-out device's frame from that sensor stops at the sensor check.
+            batch.append(Self.probe(Self.optedOutMAC, sensor: 1, seconds: second))
+        }
+        var out = await engine.process(batch, sensors: session)
+        out.append(await engine.flush())
+        let counters = await engine.counters
+        #expect(counters.unknownSensor == 120)
+        #expect(counters.optedOut == 0 && counters.implausibleSignal == 0)
+        #expect(counters.probeRequests == 120)
+        #expect(out.positions.isEmpty)
+        #expect(await engine.activeDevices == 0)
+        // The sensor is still heard: its health counts every frame.
+        #expect(await engine.sensors["not-in-the-model"]?.probeRequests == 120)
+
+        // The same device on a known sensor is localized as before.
+        let known = await engine.process((0..<60 as Range<Int64>).map { Self.probe(mac, sensor: 0, seconds: 100 + $0) }, sensors: session)
+        var all = known
+        all.append(await engine.flush())
+        #expect(!all.positions.isEmpty)
+        #expect(await engine.counters.unknownSensor == 120)
     }
 }

@@ -25,12 +25,10 @@ struct WatchdogTests {
         defer { _ = daemon.waitForExit(seconds: 0) }  // kills and reaps it
 
         // Every message with the time it arrived, seconds after the start.
-        var start = timespec()
-        clock_gettime(CLOCK_MONOTONIC, &start)
+        let start = ContinuousClock.now
         func elapsed() -> Double {
-            var now = timespec()
-            clock_gettime(CLOCK_MONOTONIC, &now)
-            return Double(now.tv_sec - start.tv_sec) + Double(now.tv_nsec - start.tv_nsec) / 1e9
+            let d = ContinuousClock.now - start
+            return Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18
         }
         var arrivals: [(time: Double, message: String)] = []
         _ = waitFor(seconds: stallAfter + 6) {

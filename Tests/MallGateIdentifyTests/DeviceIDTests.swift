@@ -130,8 +130,10 @@ struct DeviceIdentifierTests {
         }
         #expect(identifier.cacheCapacity == 16)
         #expect(identifier.statistics.evictions > 0)
-        // Hits on a working set that fits.
-        var small = DeviceIdentifier(key: fixedKey, rotation: .daily, cacheCapacity: 1024)
+        // Hits on a working set that fits. The cache's hash is seeded at random: with 1,024 slots
+        // (256 sets of 4) five of the 100 MACs landed in one set in about 1 run in 60 and one
+        // was evicted; with 65,536 slots that takes about 1 run in a billion.
+        var small = DeviceIdentifier(key: fixedKey, rotation: .daily, cacheCapacity: 1 << 16)
         for _ in 0 ..< 10 { for m in macs.prefix(100) { _ = small.deviceID(m, unixNanoseconds: t) } }
         #expect(small.statistics.misses == 100 && small.statistics.hits == 900)
     }

@@ -64,7 +64,7 @@ struct BufferDatabaseTests {
                 #expect(try String.fetchOne(db, sql: "PRAGMA journal_mode") == "wal")
                 // 2 = INCREMENTAL (https://www.sqlite.org/pragma.html#pragma_auto_vacuum).
                 #expect(try Int.fetchOne(db, sql: "PRAGMA auto_vacuum") == 2)
-                #expect(try String.fetchAll(db, sql: "SELECT identifier FROM grdb_migrations") == ["v1-core"])
+                #expect(try String.fetchAll(db, sql: "SELECT identifier FROM grdb_migrations") == ["v1-core", "v2-dwell-sum"])
             }
         }
     }

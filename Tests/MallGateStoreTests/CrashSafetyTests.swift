@@ -37,6 +37,12 @@ struct CrashSafetyTests {
             guard fileSize(path) > 0 else { continue }
             try inspect(path) { (db: Database) throws in
                 #expect(try String.fetchAll(db, sql: "PRAGMA integrity_check") == ["ok"], "round \(round)")
+                // Killed on the very first start before the migrations committed: an empty schema,
+                // which is only right while nothing was acknowledged (the next start migrates).
+                guard try db.tableExists("outbox") else {
+                    #expect(acknowledged.isEmpty, "round \(round): no outbox table after \(acknowledged.count) acknowledged batches")
+                    return
+                }
                 var payloads: [Int64: [UInt8]] = [:]
                 for row in try Row.fetchAll(db, sql: "SELECT sequence, payload FROM outbox") {
                     let payload: Data = row["payload"]

@@ -21,10 +21,11 @@ struct RunningCollector: Sendable {
 /// The clock the collector stamps `received_ms` with in tests.
 let testNowUnixMs: Int64 = 1_764_400_000_000
 
-func startCollector(_ store: any CollectorStore, maxBodyBytes: Int = 8 << 20) async throws -> RunningCollector {
+/// - Parameter port: 0 for any free port; a collector restarted in a test takes its old one.
+func startCollector(_ store: any CollectorStore, maxBodyBytes: Int = 8 << 20, port: Int = 0) async throws -> RunningCollector {
     try await store.migrate()
     var configuration = CollectorConfiguration()
-    configuration.port = 0
+    configuration.port = port
     configuration.maxBodyBytes = maxBodyBytes
     let server = CollectorServer(store: store, configuration: configuration, nowUnixMs: { testNowUnixMs })
     let (ports, continuation) = AsyncStream.makeStream(of: Int.self)
@@ -45,10 +46,15 @@ enum StoreKind: String, CustomStringConvertible, Sendable, CaseIterable {
     var description: String { rawValue }
 
     /// A fresh, empty store: a new SQLite file, or a new PostgreSQL database in the CI cluster.
-    func make(_ label: String) throws -> any CollectorStore {
+    func make(_ label: String) throws -> any CollectorStore { try makeLocated(label).store }
+
+    /// ``make(_:)``, also returning where the store lives (SQLite file path or PostgreSQL URL)
+    /// for tests that reach into the database with `sqlite3` or `psql`.
+    func makeLocated(_ label: String) throws -> (store: any CollectorStore, location: String) {
         switch self {
         case .sqlite:
-            return try SQLiteCollectorStore(path: temporaryDirectory(label) + "/collector.sqlite")
+            let path = temporaryDirectory(label) + "/collector.sqlite"
+            return (try SQLiteCollectorStore(path: path), path)
         case .postgres:
             let base = try #require(postgresURL, "MALLGATE_TEST_POSTGRES_URL is unset")
             var generator = SystemRandomNumberGenerator()
@@ -57,7 +63,7 @@ enum StoreKind: String, CustomStringConvertible, Sendable, CaseIterable {
             try #require(created.status == 0, "createdb: \(created.output)")
             let (prefix, query) = split(base)
             let url = prefix[..<prefix.lastIndex(of: "/")!] + "/" + name + query
-            return try PostgresCollectorStore(url: String(url))
+            return (try PostgresCollectorStore(url: String(url)), String(url))
         }
     }
 

@@ -1,6 +1,7 @@
 import Glibc
 import NIOCore
 import NIOPosix
+import NIOSSL
 import Synchronization
 
 /// What the proxy does to one TCP connection between the uploader and the collector.
@@ -55,7 +56,9 @@ final class FaultProxy: Sendable {
     private let channel: any Channel
     let port: Int
 
-    init(targetPort: Int, script faults: [Fault]) async throws {
+    /// - Parameter tls: terminate TLS with this context in front of the collector (a TLS collector
+    ///   for the doctor's certificate checks); nil for plain TCP.
+    init(targetPort: Int, script faults: [Fault], tls: NIOSSLContext? = nil) async throws {
         let script = FaultScript(faults)
         let target = try SocketAddress(ipAddress: "127.0.0.1", port: targetPort)
         let bootstrap = ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
@@ -63,6 +66,7 @@ final class FaultProxy: Sendable {
             .childChannelInitializer { channel in
                 let fault = script.next()
                 return channel.eventLoop.makeCompletedFuture {
+                    if let tls { try channel.pipeline.syncOperations.addHandler(NIOSSLServerHandler(context: tls)) }
                     try channel.pipeline.syncOperations.addHandler(FrontHandler(fault: fault, target: target))
                 }
             }

@@ -242,7 +242,8 @@ import Testing
         f.at(stride(from: 0, through: 40, by: 10), Self.A, device: 1)   // visit A from 0, a visitor at 30
         f.at(10, Self.C, device: 2)
         f.at(20, Self.D, device: 2)                                     // passed A and B, 10–15 (E: still passing)
-        f.at(stride(from: 70, through: 110, by: 10), Self.A, device: 3) // visit A from 70
+        f.at(64, Self.C, device: 3)                                     // (heard outside first:
+        f.at(stride(from: 70, through: 110, by: 10), Self.A, device: 3) // visit A from 67)
         let first = f.tracker.closeInterval(at: 60 * Self.s, events: &f.events)
         #expect(first.map(\.store) == [Self.A, Self.B, Self.E])
         #expect(first.allSatisfy { $0.startNanoseconds == 0 && $0.endNanoseconds == 60 * Self.s })
@@ -305,5 +306,117 @@ import Testing
         // Silence frees the rest.
         _ = f.tracker.closeInterval(at: 700 * Self.s, events: &f.events)
         #expect(f.tracker.deviceCount == 0)
+    }
+
+    /// A crowd far larger than the cap: the least recently heard are evicted a sixteenth of the
+    /// cap at a time (not one scan of every device per arrival), the newest are kept, and every
+    /// evicted visitor's visit is closed, once.
+    @Test func aCrowdLargerThanTheCapEvictsTheLeastRecentlyHeardInBulk() {
+        var o = Self.oneWindow
+        o.maxDevices = 160
+        var f = Feed(o)
+        let crowd: UInt64 = 1_000
+        for device in 1...crowd { f.at(Int64(device), Self.A, device: device) }  // one second apart, all inside A
+        #expect(f.tracker.deviceCount <= 160 && f.tracker.deviceCount > 150)
+        #expect(f.tracker.evictedDevices == Int(crowd) - f.tracker.deviceCount)
+        let exited = f.events.compactMap { if case .exited(let v) = $0 { v.device } else { nil } }
+        #expect(exited.count == f.tracker.evictedDevices && Set(exited).count == exited.count)
+        // Those evicted are exactly the oldest.
+        #expect(Set(exited) == Set(1...UInt64(f.tracker.evictedDevices)))
+    }
+
+    @Test func aQualifiedVisitEndsHalfAProbeGapAfterTheLastReadingWhenSilent() {
+        var o = Self.oneWindow
+        o.silentExitSeconds = 15
+        o.silentExitMaxSeconds = 120
+        var f = Feed(o)
+        // An idle phone probing every 60 s inside A: the usual gap is 60 s, so the visitor is
+        // taken to leave 30 s after the last reading (180), not 15 s.
+        f.at(stride(from: 0, through: 180, by: 60), Self.A)
+        // A one-burst stay in E of another phone that was heard every 60 s before, in X:
+        // under the minimum dwell on its readings, so only the 15 s allowance applies.
+        f.at(stride(from: 0, through: 120, by: 60), Self.X, device: 2)
+        f.at(140, Self.E, device: 2)                       // entered halfway, at 130; last reading 140
+        _ = f.flush()
+        #expect(f.events.contains(.exited(Self.visit(Self.A, 0, 210))))
+        #expect(!f.events.contains { if case .exited(let v) = $0 { v.device == 2 } else { false } })
+    }
+
+    @Test func aVisitOpenWhenTheCaptureEndsLastsUntilTheEnd() {
+        var o = Self.oneWindow
+        o.captureEndSeconds = 60
+        var f = Feed(o)
+        f.at(stride(from: 0, through: 100, by: 10), Self.A)
+        f.at(stride(from: 0, through: 40, by: 10), Self.B, device: 2)
+        var events: [VisitEvent] = []
+        _ = f.tracker.flush(captureEnd: 150 * Self.s, into: &events)
+        // Device 1 was heard 50 s before the end: still inside. Device 2, 110 s before: it
+        // fell silent, so it leaves 30 s after its last reading as without a capture end.
+        #expect(events.contains(.exited(Self.visit(Self.A, 0, 150))))
+        #expect(events.contains(.exited(Self.visit(Self.B, 0, 70, device: 2))))
+    }
+    @Test func aStayIsEstimatedHalfwayBetweenTheObservationsAroundIt() {
+        let e = StoreVisitTracker.estimateStay
+        // Last seen elsewhere at 100, first inside at 220, last inside at 400, first elsewhere
+        // at 520: entered at 160, left at 460.
+        #expect(e(100, 220, 400, 520, 50) == (160, 460))
+        // Nothing before (first heard inside) or after (fell silent): the allowance (half the
+        // phone's usual probe gap, 50) before the first and after the last reading inside.
+        #expect(e(nil, 220, 400, nil, 50) == (170, 450))
+        // Readings that do not bracket the stay (overlapping windows) leave the reading itself.
+        #expect(e(220, 220, 400, 400, 50) == (220, 400))
+        #expect(e(300, 220, 400, 390, 50) == (220, 400))
+        // A negative allowance never ends a stay before its last reading.
+        #expect(e(nil, 220, 400, nil, -10) == (220, 400))
+    }
+
+    @Test func windowEndsDoNotMoveTheEstimate() {
+        // The same readings in windows ending 1 s or 10 s after them: a 10 s window ending at
+        // t holds t − 10 … t, so its end is up to 10 s after the readings it stands for.
+        func visits(windowLag: Int64) -> [VisitEvent] {
+            var t = StoreVisitTracker(layout: Self.layout, options: Self.oneWindow)
+            var events: [VisitEvent] = []
+            for (time, zone) in [(0, Self.C), (20, Self.A), (60, Self.A), (100, Self.C), (300, Self.C)] as [(Int64, Int)] {
+                t.update(device: 1, windowEnd: (time + windowLag) * Self.s, firstReading: time * Self.s, lastReading: time * Self.s, classIndex: zone, into: &events)
+            }
+            _ = t.flush(into: &events)
+            return events.filter { if case .exited = $0 { true } else { false } }
+        }
+        #expect(visits(windowLag: 1) == [.exited(Self.visit(Self.A, 10, 80))])
+        #expect(visits(windowLag: 10) == visits(windowLag: 1))
+    }
+
+    @Test func strayWindowsElsewhereBoundTheEntryAndExit() {
+        // Two windows in a row commit a move; single windows elsewhere are stray but still show
+        // the phone was not in A then.
+        var o = Self.oneWindow
+        o.enterWindows = 2
+        var f = Feed(o)
+        f.at(stride(from: 0, through: 5, by: 5), Self.C)      // committed in C, last reading 5
+        f.at(60, Self.B)                                       // one window in B: not committed
+        f.at(stride(from: 120, through: 300, by: 30), Self.A)  // A from 120 to 300
+        f.at(360, Self.D)                                      // one window in D
+        f.at(stride(from: 420, through: 700, by: 5), Self.C)
+        _ = f.flush()
+        // Entered between the stray at 60 and 120 (90, not 62.5 from C's last reading at 5); left
+        // between 300 and the stray at 360 (330, not 360 from C's first reading at 420).
+        #expect(f.events.contains(.exited(Self.visit(Self.A, 90, 330))))
+    }
+
+    @Test func aDeviceFirstHeardInsideEnteredHalfAProbeGapBefore() {
+        var o = Self.oneWindow
+        o.silentExitSeconds = 15
+        o.silentExitMaxSeconds = 120
+        var f = Feed(o)
+        f.at(0, Self.X, device: 2)                            // the capture begins at 0
+        f.at(stride(from: 100, through: 220, by: 60), Self.A)  // first heard in A, every 60 s
+        f.at(stride(from: 280, through: 600, by: 60), Self.C)
+        // Entered half the 60 s gap before the first reading (70); left between 220 and 280.
+        #expect(f.events.contains(.entered(Self.visit(Self.A, 70, 160))))
+        #expect(f.events.contains(.exited(Self.visit(Self.A, 70, 250))))
+        // Never before the capture's first reading: device 3 first heard in B at 10.
+        f.at(stride(from: 10, through: 250, by: 60), Self.B, device: 3)
+        _ = f.flush()
+        #expect(f.events.contains(.exited(Self.visit(Self.B, 0, 280, device: 3))))
     }
 }

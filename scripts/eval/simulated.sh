@@ -9,14 +9,23 @@
 #   VENUE=firmware-configs/venues/atrium-mall.json scripts/eval/simulated.sh   one venue
 #   (default: demo-mall, atrium-mall and outlet-strip, one after the other)
 #   VISITS=0 skips the store-visit table; QUICK=1 runs only the headline rows.
+#   SEED=3 locates the crowd of another seed (default 2; hyperparameters were chosen on seed 2,
+#   seeds 3 and 4 are held out). BEST=1 trains only the layout + calibration model.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 OUT=${1:-/tmp/mallgate-eval-sim}
 VENUES=${VENUE:-"firmware-configs/venues/demo-mall.json firmware-configs/venues/atrium-mall.json firmware-configs/venues/outlet-strip.json"}
 VISITS=${VISITS:-1}
 QUICK=${QUICK:-0}
-swift build -c release --product mallgate >&2
-M=.build/release/mallgate
+SEED=${SEED:-2}
+BEST=${BEST:-0}
+# REUSE=1 keeps simulations and models already in OUTDIR (simulations are deterministic per
+# seed; delete the .mgm files after changing the trainer). LOCATE_OPTS adds locate options.
+REUSE=${REUSE:-0}
+LOCATE_OPTS=${LOCATE_OPTS:-}
+sim() { local dir=$1; shift; [ "$REUSE" = 1 ] && [ -f "$dir/truth-positions.csv" ] && return 0; $M simulate --out "$dir" "$@"; }
+M=${MALLGATE:-.build/release/mallgate}
+[ -n "${MALLGATE:-}" ] || swift build -c release --product mallgate >&2
 # The "different building": path-loss exponent +25 % (2.8 → 3.5), walls and shopfronts +33 %
 # (9 → 12 dB, 3 → 4 dB), slabs −22 % (18 → 14 dB), against the venue file's nominal constants.
 PERTURB="--path-loss-exponent 3.5 --wall-loss 12 --shopfront-loss 4 --floor-loss 14"
@@ -29,18 +38,18 @@ for VENUE in $VENUES; do
     echo "### $name"
     echo
     # Seed 1: the technician's calibration walk (labels.csv); a small crowd around it.
-    $M simulate --venue "$VENUE" --out "$D/calib" --seed 1 --duration 35m --visitors 100 --staff 0 >"$D/calib.txt"
+    [ "$REUSE" = 1 ] && [ -f "$D/calib.txt" ] || sim "$D/calib" --venue "$VENUE" --seed 1 --duration 35m --visitors 100 --staff 0 >"$D/calib.txt"
     # Seed 2: a different crowd, no calibration walk: what the model never saw; the same crowd
     # with phones 8 dB louder / quieter; and in a building that differs from the layout's constants.
-    $M simulate --venue "$VENUE" --out "$D/test" --seed 2 --duration 30m --visitors 300 --no-calibration-walk >/dev/null
+    sim "$D/test" --venue "$VENUE" --seed "$SEED" --duration 30m --visitors 300 --no-calibration-walk >/dev/null
     if [ "$QUICK" = 0 ]; then
-        $M simulate --venue "$VENUE" --out "$D/test+8" --seed 2 --duration 30m --visitors 300 --no-calibration-walk --phone-offset=8 >/dev/null
-        $M simulate --venue "$VENUE" --out "$D/test-8" --seed 2 --duration 30m --visitors 300 --no-calibration-walk --phone-offset=-8 >/dev/null
+        sim "$D/test+8" --venue "$VENUE" --seed "$SEED" --duration 30m --visitors 300 --no-calibration-walk --phone-offset=8 >/dev/null
+        sim "$D/test-8" --venue "$VENUE" --seed "$SEED" --duration 30m --visitors 300 --no-calibration-walk --phone-offset=-8 >/dev/null
         # shellcheck disable=SC2086
-        $M simulate --venue "$VENUE" --out "$D/test-radio" --seed 2 --duration 30m --visitors 300 --no-calibration-walk $PERTURB >/dev/null
+        sim "$D/test-radio" --venue "$VENUE" --seed "$SEED" --duration 30m --visitors 300 --no-calibration-walk $PERTURB >/dev/null
         # The calibration walk of that building (models scored on test-radio learn from this one).
         # shellcheck disable=SC2086
-        $M simulate --venue "$VENUE" --out "$D/calib-radio" --seed 1 --duration 35m --visitors 100 --staff 0 $PERTURB >/dev/null
+        sim "$D/calib-radio" --venue "$VENUE" --seed 1 --duration 35m --visitors 100 --staff 0 $PERTURB >/dev/null
     fi
     grep -o "calibration walk ([0-9]* labelled spots), [0-9]* s" "$D/calib.txt" | sed 's/^/calibration: /'
 
@@ -54,6 +63,7 @@ for VENUE in $VENUES; do
         "mlp, layout only:--venue $VENUE --from-layout --folds 0 --models mlp:test test+8 test-8 test-radio"
         "mlp, layout + calibration walk:$CAL --from-layout --folds 0 --models mlp:test test+8 test-8 test-radio"
     )
+    [ "$BEST" = 1 ] && variants=("${variants[3]}")
     for variant in "${variants[@]}"; do
         label=${variant%%:*}
         rest=${variant#*:}
@@ -61,28 +71,29 @@ for VENUE in $VENUES; do
         crowds=${rest#*:}
         model="$D/model-$(echo "$label" | tr -c 'a-z0-9' '-').mgm"
         # shellcheck disable=SC2086
-        $M train $opts --quiet --output "$model" >"$model.txt" 2>&1
+        [ "$REUSE" = 1 ] && [ -f "$model" ] || $M train $opts --quiet --output "$model" >"$model.txt" 2>&1
         first=1
         for crowd in $crowds; do
             [ -d "$D/$crowd" ] || continue
             case $crowd in
-                test) what="seed 2";;
-                test+8) what="seed 2, phones +8 dB";;
-                test-8) what="seed 2, phones −8 dB";;
-                test-radio) what="seed 2, radio ≠ layout";;
+                test) what="seed $SEED";;
+                test+8) what="seed $SEED, phones +8 dB";;
+                test-8) what="seed $SEED, phones −8 dB";;
+                test-radio) what="seed $SEED, radio ≠ layout";;
             esac
             m=$model
             if [ "$crowd" = test-radio ] && [[ $opts == *--captures* ]]; then
                 m="$model.radio.mgm"
                 # shellcheck disable=SC2086
-                $M train ${opts//$D\/calib/$D/calib-radio} --quiet --output "$m" >"$m.txt" 2>&1
+                [ "$REUSE" = 1 ] && [ -f "$m" ] || $M train ${opts//$D\/calib/$D/calib-radio} --quiet --output "$m" >"$m.txt" 2>&1
             fi
             if [ $first = 1 ]; then
-                $M locate --model "$m" --venue "$VENUE" "$D/$crowd" --format csv --no-smoothing >"$D/located.csv"
+                $M locate --model "$m" --venue "$VENUE" "$D/$crowd" --format csv --no-smoothing $LOCATE_OPTS >"$D/located.csv"
                 python3 scripts/eval/compare-truth.py "$D/$crowd" "$D/located.csv" "$label, per window" | sed "s/^| \([^|]*\)|/| \1| $what |/"
                 first=0
             fi
-            $M locate --model "$m" --venue "$VENUE" "$D/$crowd" --format csv >"$D/located.csv"
+            # shellcheck disable=SC2086
+            $M locate --model "$m" --venue "$VENUE" "$D/$crowd" --format csv $LOCATE_OPTS >"$D/located.csv"
             python3 scripts/eval/compare-truth.py "$D/$crowd" "$D/located.csv" "$label, smoothed" | sed "s/^| \([^|]*\)|/| \1| $what |/"
         done
     done

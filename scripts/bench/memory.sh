@@ -1,0 +1,58 @@
+#!/usr/bin/env bash
+# Memory of the daemon's pipeline: peak RSS while tracking DEVICES devices at once, and idle RSS of `mallgate run`.
+#
+# Usage: scripts/bench/memory.sh
+# Environment (all optional):
+#   DEVICES=100000   distinct phones, all present at once (scripts/bench/make-crowd-pcaps.py; made once, reused)
+#   CPU=0            core to pin to
+#   MALLGATE=path    binary (default .build/release/mallgate)
+# Prints the replay's summary line, the active-device peak it implies, GNU time's maximum resident set,
+# and the idle VmRSS of `mallgate run` reading an idle FIFO source after 10 s.
+set -euo pipefail
+root=$(cd "$(dirname "$0")/../.." && pwd)
+cd "$root"
+venue=firmware-configs/venues/demo-mall.json
+devices=${DEVICES:-100000}
+cpu=${CPU:-0}
+bin=${MALLGATE:-.build/release/mallgate}
+out=bench-out/memory
+crowd=bench-out/crowd-$devices
+mkdir -p "$out"
+[ -s "$crowd/L0-s01-ap.pcap" ] || python3 scripts/bench/make-crowd-pcaps.py "$venue" "$crowd" --devices "$devices"
+[ -s "$out/model.mgm" ] || "$bin" train --venue "$venue" --from-layout --folds 0 --models mlp --quiet --output "$out/model.mgm" >/dev/null
+cat > "$out/gateway.toml" <<TOML
+venue = "$root/$venue"
+model = "$root/$out/model.mgm"
+state_directory = "$root/$out/state"
+[[sources]]
+kind = "directory"
+path = "$root/$crowd"
+[metrics]
+enabled = false
+TOML
+echo "# $(date -u +%FT%TZ) $(uptime | sed 's/.*load/load/')"
+rm -rf "$out/state"
+/usr/bin/time -v -o "$out/time-v.txt" taskset -c "$cpu" "$bin" replay --config "$out/gateway.toml" "$crowd" --quiet > "$out/replay.txt"
+head -1 "$out/replay.txt"
+grep -E "Maximum resident|User time|System time|Elapsed" "$out/time-v.txt"
+
+# Idle daemon: one FIFO source (a sensor that is silent), metrics on, 10 s after start.
+rm -rf "$out/idle-state" "$out/idle.fifo"; mkfifo "$out/idle.fifo"
+cat > "$out/idle.toml" <<TOML
+venue = "$root/$venue"
+model = "$root/$out/model.mgm"
+state_directory = "$root/$out/idle-state"
+[[sources]]
+kind = "stream"
+path = "$root/$out/idle.fifo"
+sensor = "L0-s01-ap"
+[metrics]
+enabled = true
+listen = "127.0.0.1:19391"
+TOML
+"$bin" run --config "$out/idle.toml" 2>"$out/idle.err" & pid=$!
+# Hold the FIFO open with a pcap header only: a sensor connected but quiet.
+python3 -c "import struct,time,sys; f=open(sys.argv[1],'wb',buffering=0); f.write(struct.pack('<IHHiIII',0xA1B2C3D4,2,4,0,0,65535,127)); time.sleep(15)" "$out/idle.fifo" & writer=$!
+sleep 10
+echo "idle mallgate run: $(grep -E 'VmRSS|VmHWM' /proc/$pid/status | tr -s ' \t' ' ' | tr '\n' ' ')"
+kill -TERM "$pid"; wait "$pid" || true; wait "$writer" || true
