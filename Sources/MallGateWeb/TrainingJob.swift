@@ -81,7 +81,8 @@ actor TrainingJob {
         let options = self.options
         let samples = layoutSamples
         let job = self
-        task = Task.detached(priority: .background) {
+        // On a thread of its own (see TrainingThread), so the pipeline keeps the pool's threads.
+        task = Task.detached(executorPreference: TrainingThread.shared, priority: .background) {
             do {
                 let (_, bytes, report) = try await Self.train(layout: layout, calibrationFile: calibrationFile, options: options, layoutSamples: samples) { p in
                     Task { await job.update(p) }

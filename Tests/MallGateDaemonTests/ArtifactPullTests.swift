@@ -28,7 +28,7 @@ struct ArtifactPullTests {
         let modelOtherLayout: String
     }
 
-    static let fixture: Fixture? = {
+    static let fixture = SharedFixture<Fixture?> {
         let directory = makeTemporaryDirectory("pull-fixture")
         let venue = packageRoot + "/firmware-configs/venues/small-arcade.json"
         let captures = directory + "/sim"
@@ -47,7 +47,7 @@ struct ArtifactPullTests {
             modelA: directory + "/a.mgm", modelB: directory + "/b.mgm", modelOtherLayout: directory + "/other-layout.mgm")
         guard train(venue, samples: 60, f.modelA), train(venue, samples: 40, f.modelB), train(edited, samples: 40, f.modelOtherLayout) else { return nil }
         return f
-    }()
+    }
 
     /// The SHA-256 `sha256sum` computes (an independent implementation).
     static func sha256(_ path: String) -> String {
@@ -56,8 +56,8 @@ struct ArtifactPullTests {
 
     static func freePort() -> Int { Int.random(in: 20000...60000) }
 
-    @Test func aPublishedModelIsInstalledAnotherLayoutIsRefusedAndRollbackRestoresTheConfiguredOne() throws {
-        let f = try #require(Self.fixture, "the simulate/train fixture failed")
+    @Test func aPublishedModelIsInstalledAnotherLayoutIsRefusedAndRollbackRestoresTheConfiguredOne() async throws {
+        let f = try #require(await Self.fixture.value, "the simulate/train fixture failed")
         let directory = makeTemporaryDirectory("pull")
         let database = directory + "/collector.sqlite"
         let port = Self.freePort()
@@ -73,9 +73,9 @@ struct ArtifactPullTests {
             arguments: [Self.collectorBinary, "serve", "--database", database, "--port", String(port)], environment: [:], directory: collectorDirectory))
         defer {
             kill(collector.pid, SIGTERM)
-            _ = collector.waitForExit(seconds: 20)
+            _ = collector.waitForExitBlocking(seconds: 20)
         }
-        #expect(waitFor(seconds: 30) { shell("curl -sf http://127.0.0.1:\(port)/healthz").output == "ok\n" })
+        #expect(await waitFor(seconds: 30) { shell("curl -sf http://127.0.0.1:\(port)/healthz").output == "ok\n" })
 
         // The gateway: the configuration's model A, pulling every second.
         let state = directory + "/state"
@@ -100,10 +100,10 @@ struct ArtifactPullTests {
         let daemon = try #require(BackgroundProcess(arguments: [mallgateBinary, "run", "--config", config], environment: [:], directory: directory))
         defer {
             kill(daemon.pid, SIGTERM)
-            _ = daemon.waitForExit(seconds: 60)
+            _ = daemon.waitForExitBlocking(seconds: 60)
         }
         let log = { readText(directory + "/stderr") ?? "" }
-        #expect(waitFor(seconds: 60) { (DaemonStatus.read(from: state)?.probeRequests ?? 0) > 0 }, "\(log())")
+        #expect(await waitFor(seconds: 60) { (DaemonStatus.read(from: state)?.probeRequests ?? 0) > 0 }, "\(log())")
         let shaA = Self.sha256(f.modelA), shaB = Self.sha256(f.modelB), shaOther = Self.sha256(f.modelOtherLayout)
         #expect(log().contains("model \(shaA.prefix(12)) (config)"), "\(log())")
 
@@ -112,13 +112,13 @@ struct ArtifactPullTests {
         #expect(publish.status == 0, "\(publish.output)")
         #expect(publish.output.contains(shaB), "\(publish.output)")
         let store = ArtifactStore(stateDirectory: state)
-        let installed = waitFor(seconds: 60) { log().contains("model \(shaB.prefix(12)) (pulled from collector)") }
+        let installed = await waitFor(seconds: 60) { log().contains("model \(shaB.prefix(12)) (pulled from collector)") }
         #expect(installed, "\(log())")
         #expect(try store.current(.model)?.manifest.sha256 == shaB)
         #expect(try store.current(.model)?.manifest.source == .pulled)
         #expect(try store.previous(.model) == nil)
         #expect(readFile(try #require(try store.current(.model)).path) == readFile(f.modelB))
-        let list = shell("\(sh(mallgateBinary)) artifacts list --config \(sh(config))")
+        let list = await shellOffPool("\(sh(mallgateBinary)) artifacts list --config \(sh(config))")
         #expect(list.status == 0)
         #expect(list.output.contains("current:  \(shaB.prefix(16))"), "\(list.output)")
         #expect(list.output.contains("pulled from collector"), "\(list.output)")
@@ -126,7 +126,7 @@ struct ArtifactPullTests {
         // 2. A model for another layout of the same venue: refused, with the reason; B keeps running.
         let other = shell("\(sh(Self.collectorBinary)) publish --venue small-arcade \(sh(f.modelOtherLayout)) --database \(sh(database)) 2>&1")
         #expect(other.status == 0, "\(other.output)")
-        let refused = waitFor(seconds: 60) { log().contains("Refused a model from the collector") }
+        let refused = await waitFor(seconds: 60) { log().contains("Refused a model from the collector") }
         #expect(refused, "\(log())")
         let refusal = log().split(separator: "\n").first { $0.contains("Refused a model") }.map(String.init) ?? ""
         #expect(refusal.contains(shaOther), "\(refusal)")
@@ -139,11 +139,11 @@ struct ArtifactPullTests {
 
         // 3. Rollback on site: the configuration's model A again; the daemon reloads and runs it,
         //    and the puller does not bring B back.
-        let rollback = shell("\(sh(mallgateBinary)) artifacts rollback --config \(sh(config)) 2>&1")
+        let rollback = await shellOffPool("\(sh(mallgateBinary)) artifacts rollback --config \(sh(config)) 2>&1")
         #expect(rollback.status == 0, "\(rollback.output)")
         #expect(rollback.output.contains("the configuration's file applies again"), "\(rollback.output)")
         #expect(rollback.output.contains("Told the daemon (pid \(daemon.pid)) to reload"), "\(rollback.output)")
-        let reloadedA = waitFor(seconds: 60) {
+        let reloadedA = await waitFor(seconds: 60) {
             log().split(separator: "\n").last { $0.contains("Reloaded.") }?.contains("model \(shaA.prefix(12)) (config)") == true
         }
         #expect(reloadedA, "\(log())")
@@ -153,15 +153,15 @@ struct ArtifactPullTests {
         #expect(try store.current(.model) == nil, "the puller undid the rollback")
 
         // A second rollback returns to B.
-        let forward = shell("\(sh(mallgateBinary)) artifacts rollback --config \(sh(config)) 2>&1")
+        let forward = await shellOffPool("\(sh(mallgateBinary)) artifacts rollback --config \(sh(config)) 2>&1")
         #expect(forward.status == 0, "\(forward.output)")
-        #expect(waitFor(seconds: 60) {
+        #expect(await waitFor(seconds: 60) {
             log().split(separator: "\n").last { $0.contains("Reloaded.") }?.contains("model \(shaB.prefix(12)) (pulled from collector)") == true
         }, "\(log())")
 
         // Events in the buffer: one install, one refusal.
         kill(daemon.pid, SIGTERM)
-        #expect(daemon.waitForExit(seconds: 60) == 0, "\(log())")
+        #expect(await daemon.waitForExit(seconds: 60) == 0, "\(log())")
         let db = state + "/buffer.sqlite"
         if shell("command -v sqlite3 >/dev/null").status == 0 {
             #expect(shell("sqlite3 \(sh(db)) \(sh("SELECT count(*) FROM events WHERE kind = 'artifact-installed'"))").output == "1\n")
@@ -169,8 +169,8 @@ struct ArtifactPullTests {
         }
     }
 
-    @Test func aCorruptOrForeignArtifactIsNeverInstalledByHand() throws {
-        let f = try #require(Self.fixture, "the simulate/train fixture failed")
+    @Test func aCorruptOrForeignArtifactIsNeverInstalledByHand() async throws {
+        let f = try #require(await Self.fixture.value, "the simulate/train fixture failed")
         let directory = makeTemporaryDirectory("install")
         let state = directory + "/state"
         let config = directory + "/gateway.toml"
@@ -182,32 +182,32 @@ struct ArtifactPullTests {
             kind = "directory"
             path = "\(f.captures)"
             """))
-        let install = { (file: String) in shell("\(sh(mallgateBinary)) artifacts install --no-reload --config \(sh(config)) \(sh(file)) 2>&1") }
+        let install = { (file: String) in await shellOffPool("\(sh(mallgateBinary)) artifacts install --no-reload --config \(sh(config)) \(sh(file)) 2>&1") }
         // A flipped byte: the model file's CRC catches it.
         var bytes = try #require(readFile(f.modelB))
         bytes[bytes.count / 2] ^= 0x40
         let corrupt = directory + "/corrupt.mgm"
         try #require(writeBytes(corrupt, bytes))
-        let bad = install(corrupt)
+        let bad = await install(corrupt)
         #expect(bad.status == 1)
         #expect(bad.output.contains("checksum mismatch"), "\(bad.output)")
-        let foreign = install(f.modelOtherLayout)
+        let foreign = await install(f.modelOtherLayout)
         #expect(foreign.status == 1)
         #expect(foreign.output.contains("retrain for the current layout"), "\(foreign.output)")
         #expect(try ArtifactStore(stateDirectory: state).current(.model) == nil)
-        let good = install(f.modelB)
+        let good = await install(f.modelB)
         #expect(good.status == 0, "\(good.output)")
         #expect(try ArtifactStore(stateDirectory: state).current(.model)?.manifest.sha256 == Self.sha256(f.modelB))
         #expect(try ArtifactStore(stateDirectory: state).current(.model)?.manifest.source == .technician)
         // `config check` runs the same loader: it now names the installed model.
-        #expect(shell("\(sh(mallgateBinary)) config check \(sh(config))").status == 0)
+        #expect(await shellOffPool("\(sh(mallgateBinary)) config check \(sh(config))").status == 0)
     }
 
     /// `mallgate artifacts install` killed (SIGKILL, by itself) after each step: the store
     /// afterwards holds the old model or the new one, whole, and the daemon's loader runs it.
     @Test(arguments: ["written", "verified", "renamed", "switched"])
-    func anInstallKilledAfterAnyStepLeavesARunnableModel(step: String) throws {
-        let f = try #require(Self.fixture, "the simulate/train fixture failed")
+    func anInstallKilledAfterAnyStepLeavesARunnableModel(step: String) async throws {
+        let f = try #require(await Self.fixture.value, "the simulate/train fixture failed")
         let directory = makeTemporaryDirectory("kill-\(step)")
         let state = directory + "/state"
         let config = directory + "/gateway.toml"
@@ -219,11 +219,11 @@ struct ArtifactPullTests {
             kind = "directory"
             path = "\(f.captures)"
             """))
-        let first = shell("\(sh(mallgateBinary)) artifacts install --no-reload --config \(sh(config)) \(sh(f.modelB)) 2>&1")
+        let first = await shellOffPool("\(sh(mallgateBinary)) artifacts install --no-reload --config \(sh(config)) \(sh(f.modelB)) 2>&1")
         try #require(first.status == 0, "\(first.output)")
         // Another model for the same layout, killed mid-install.
         let third = directory + "/c.mgm"
-        let train = shell("\(sh(mallgateBinary)) train --venue \(sh(f.venue)) --from-layout --layout-samples 30 --models knn --folds 0 --output \(sh(third)) --quiet 2>&1")
+        let train = await shellOffPool("\(sh(mallgateBinary)) train --venue \(sh(f.venue)) --from-layout --layout-samples 30 --models knn --folds 0 --output \(sh(third)) --quiet 2>&1")
         try #require(train.status == 0, "\(train.output)")
         let killed = shell("MALLGATE_TEST_ARTIFACT_KILL_AFTER=\(step) \(sh(mallgateBinary)) artifacts install --no-reload --config \(sh(config)) \(sh(third)) 2>&1")
         #expect(killed.status != 0)
@@ -231,11 +231,11 @@ struct ArtifactPullTests {
         let expected = step == "switched" ? third : f.modelB
         #expect(readFile(current.path) == readFile(expected))
         #expect(current.manifest.sha256 == Self.sha256(expected))
-        let check = shell("\(sh(mallgateBinary)) artifacts list --config \(sh(config)) 2>&1")
+        let check = await shellOffPool("\(sh(mallgateBinary)) artifacts list --config \(sh(config)) 2>&1")
         #expect(check.status == 0, "\(check.output)")
         #expect(check.output.contains("in use: venue \(f.venue) (config), model \(current.path) ("), "\(check.output)")
         // The next install cleans up whatever the kill left.
-        let again = shell("\(sh(mallgateBinary)) artifacts install --no-reload --config \(sh(config)) \(sh(f.modelA)) 2>&1")
+        let again = await shellOffPool("\(sh(mallgateBinary)) artifacts install --no-reload --config \(sh(config)) \(sh(f.modelA)) 2>&1")
         #expect(again.status == 0, "\(again.output)")
         let names = shell("ls -A \(sh(state + "/artifacts/model"))").output.split(separator: "\n")
         #expect(!names.contains { $0.hasPrefix(".incoming") || $0.hasSuffix(".new") }, "\(names)")

@@ -19,7 +19,7 @@ struct DaemonProcessTests {
         let macs: [String]
     }
 
-    static let fixture: Fixture? = {
+    static let fixture = SharedFixture<Fixture?> {
         let directory = makeTemporaryDirectory("fixture")
         let venue = packageRoot + "/firmware-configs/venues/small-arcade.json"
         let captures = directory + "/sim"
@@ -34,7 +34,7 @@ struct DaemonProcessTests {
         let macs = rows.dropFirst().compactMap { $0.count > column ? String($0[column]) : nil }
         guard macs.allSatisfy({ $0.count == 17 }), !macs.isEmpty else { return nil }
         return Fixture(directory: directory, captures: captures, venue: venue, model: model, macs: macs)
-    }()
+    }
 
     /// A configuration for the fixture with `sources` (and any tables after them) and a unique state directory.
     static func writeConfiguration(
@@ -117,12 +117,12 @@ struct DaemonProcessTests {
     }
 
     @Test(.enabled(if: hasSQLite, "the sqlite3 shell is not installed (apt install sqlite3)"))
-    func replayTurnsCapturesIntoPositionsVisitsAndCountsWithNoMACAnywhere() throws {
-        let f = try #require(Self.fixture, "the simulate/train fixture failed")
+    func replayTurnsCapturesIntoPositionsVisitsAndCountsWithNoMACAnywhere() async throws {
+        let f = try #require(await Self.fixture.value, "the simulate/train fixture failed")
         let (config, state) = Self.writeConfiguration(f, name: "replay", sources: Self.replaySources)
         let directory = String(config.dropLast("/gateway.toml".count))
         // Debug logging: the most log lines a replay can produce, all searched for MACs below.
-        let run = shell("\(sh(mallgateBinary)) replay --config \(sh(config)) \(sh(f.captures)) --quiet --log-level debug >\(sh(directory + "/stdout")) 2>\(sh(directory + "/stderr"))")
+        let run = await shellOffPool("\(sh(mallgateBinary)) replay --config \(sh(config)) \(sh(f.captures)) --quiet --log-level debug >\(sh(directory + "/stdout")) 2>\(sh(directory + "/stderr"))")
         let output = readText(directory + "/stdout") ?? ""
         #expect(run.status == 0, "\(output)\(readText(directory + "/stderr") ?? "")")
         #expect(output.contains("replayed "), "\(output)")
@@ -165,8 +165,8 @@ struct DaemonProcessTests {
     }
 
     @Test(.enabled(if: hasSQLite, "the sqlite3 shell is not installed (apt install sqlite3)"))
-    func runNotifiesSystemdRefusesABadReloadAndFlushesOnSIGTERM() throws {
-        let f = try #require(Self.fixture, "the simulate/train fixture failed")
+    func runNotifiesSystemdRefusesABadReloadAndFlushesOnSIGTERM() async throws {
+        let f = try #require(await Self.fixture.value, "the simulate/train fixture failed")
         let port = Int.random(in: 20000...60000)
         let sources = "[[sources]]\nkind = \"directory\"\npath = \"\(f.captures)\"\n"
         let (config, state) = Self.writeConfiguration(f, name: "run", sources: sources, metricsPort: port)
@@ -181,7 +181,7 @@ struct DaemonProcessTests {
         var messages: [String] = []
         // The directory source ends; the daemon stays up. Wait until everything is processed.
         let expectedProbes = try #require(Self.probeRequestCount(f))
-        let processed = waitFor(seconds: 120) {
+        let processed = await waitFor(seconds: 120) {
             messages += receiver.receiveAll()
             guard let s = DaemonStatus.read(from: state) else { return false }
             return s.sourcesRunning == 0 && s.probeRequests > 0 && s.updated > s.started + 1
@@ -206,7 +206,7 @@ struct DaemonProcessTests {
         // A bad reload: the model vanishes from the configuration. The daemon keeps running and says why.
         _ = writeText(config, (readText(config) ?? "").replacingOccurrences(of: f.model, with: directory + "/absent.mgm"))
         kill(daemon.pid, SIGHUP)
-        let refused = waitFor(seconds: 30) {
+        let refused = await waitFor(seconds: 30) {
             messages += receiver.receiveAll()
             return DaemonStatus.read(from: state)?.lastReloadError != nil
         }
@@ -215,7 +215,7 @@ struct DaemonProcessTests {
         #expect(kill(daemon.pid, 0) == 0, "the daemon died on a bad reload")
 
         // `mallgate status` reads the state directory and the endpoint.
-        let status = shell("\(sh(mallgateBinary)) status --state-directory \(sh(state))")
+        let status = await shellOffPool("\(sh(mallgateBinary)) status --state-directory \(sh(state))")
         #expect(status.status == 0)
         #expect(status.output.contains("mallgate run: running (pid \(daemon.pid)"), "\(status.output)")
         #expect(status.output.contains("(answering)"), "\(status.output)")
@@ -225,7 +225,7 @@ struct DaemonProcessTests {
 
         // SIGTERM: pending windows and open visits are flushed, then the process exits 0.
         kill(daemon.pid, SIGTERM)
-        let exit = daemon.waitForExit(seconds: 60) { messages += receiver.receiveAll() }
+        let exit = await daemon.waitForExit(seconds: 60) { messages += receiver.receiveAll() }
         #expect(exit == 0, "stderr: \(readText(directory + "/stderr") ?? "")")
         let after = try #require(Self.integer(db, "SELECT count(*) FROM positions"))
         #expect(after > before, "no window was flushed at shutdown (\(before) → \(after))")
@@ -247,19 +247,19 @@ struct DaemonProcessTests {
     }
 
     @Test(.enabled(if: hasSQLite, "the sqlite3 shell is not installed (apt install sqlite3)"))
-    func aFailingLiveSourceIsRetriedWithBackoffAndShutdownStillWorks() throws {
-        let f = try #require(Self.fixture, "the simulate/train fixture failed")
+    func aFailingLiveSourceIsRetriedWithBackoffAndShutdownStillWorks() async throws {
+        let f = try #require(await Self.fixture.value, "the simulate/train fixture failed")
         let sources = "[[sources]]\nkind = \"stream\"\npath = \"/nonexistent/fifo\"\nsensor = \"s-east\"\n"
         let (config, state) = Self.writeConfiguration(f, name: "retry", sources: sources, health: "retry_initial_seconds = 0.1\nretry_max_seconds = 0.4")
         let directory = String(config.dropLast("/gateway.toml".count))
         let daemon = try #require(BackgroundProcess(arguments: [mallgateBinary, "run", "--config", config], environment: [:], directory: directory))
-        let retried = waitFor(seconds: 30) {
+        let retried = await waitFor(seconds: 30) {
             (DaemonStatus.read(from: state)?.sensors.first { $0.name == "s-east" }?.restarts ?? 0) >= 3
         }
         #expect(retried, "status: \(String(describing: DaemonStatus.read(from: state)))")
         #expect(kill(daemon.pid, 0) == 0)
         kill(daemon.pid, SIGTERM)
-        #expect(daemon.waitForExit(seconds: 30) == 0)
+        #expect(await daemon.waitForExit(seconds: 30) == 0)
         let failures = Self.integer(state + "/buffer.sqlite", "SELECT count(*) FROM events WHERE kind = 'source-failed' AND message LIKE 'sensor s-east:%' AND level = 'error'") ?? 0
         #expect(failures >= 3)
         #expect(Self.sql(state + "/buffer.sqlite", "SELECT status FROM sensors WHERE sensor_id = 's-east'") == ["retrying"])
@@ -271,8 +271,8 @@ struct DaemonProcessTests {
     /// gets a writer, and stops on SIGTERM. Opened on the cooperative pool, the first two quiet
     /// sources held both threads of a two-core board: no status, no metrics, SIGTERM ignored.
     @Test(.enabled(if: hasSQLite, "the sqlite3 shell is not installed (apt install sqlite3)"))
-    func quietStreamSourcesDoNotHoldTheDaemon() throws {
-        let f = try #require(Self.fixture, "the simulate/train fixture failed")
+    func quietStreamSourcesDoNotHoldTheDaemon() async throws {
+        let f = try #require(await Self.fixture.value, "the simulate/train fixture failed")
         let captures = shell("ls \(sh(f.captures))/*.pcap").output.split(separator: "\n").map(String.init)
         try #require(!captures.isEmpty)
         let directory = makeTemporaryDirectory("quiet-fifos")
@@ -295,7 +295,7 @@ struct DaemonProcessTests {
         defer { kill(daemon.pid, SIGKILL) }
         // The status keeps being rewritten while every source waits for its writer.
         var first: Double?
-        let ticking = waitFor(seconds: 30) {
+        let ticking = await waitFor(seconds: 30) {
             guard let updated = DaemonStatus.read(from: state)?.updated else { return false }
             if first == nil { first = updated }
             return updated >= first! + 1
@@ -303,19 +303,19 @@ struct DaemonProcessTests {
         #expect(ticking, "status.json was not rewritten with \(count) quiet stream sources: \(String(describing: DaemonStatus.read(from: state)))\n\(readText(daemonDirectory + "/stderr") ?? "")")
         // The first FIFO gets a writer: its frames go through while the others still wait.
         let feeder = try #require(BackgroundProcess(arguments: ["/bin/sh", "-c", "cat \(sh(fifos[0].capture)) > \(sh(fifos[0].path))"], environment: [:], directory: directory))
-        let captured = waitFor(seconds: 30) { (DaemonStatus.read(from: state)?.probeRequests ?? 0) > 0 }
+        let captured = await waitFor(seconds: 30) { (DaemonStatus.read(from: state)?.probeRequests ?? 0) > 0 }
         #expect(captured, "nothing captured from the fed FIFO: \(String(describing: DaemonStatus.read(from: state)))")
-        _ = feeder.waitForExit(seconds: 10)
+        _ = await feeder.waitForExit(seconds: 10)
         kill(daemon.pid, SIGTERM)
-        #expect(daemon.waitForExit(seconds: 30) == 0, "mallgate run did not stop on SIGTERM with quiet sources: \(readText(daemonDirectory + "/stderr")?.suffix(2000) ?? "")")
+        #expect(await daemon.waitForExit(seconds: 30) == 0, "mallgate run did not stop on SIGTERM with quiet sources: \(readText(daemonDirectory + "/stderr")?.suffix(2000) ?? "")")
     }
 
     /// SIGKILL at random moments while `mallgate replay` writes, restarting over the same state
     /// directory each time: the database always opens, passes `integrity_check`, and keeps every
     /// row the killed process had reported committed.
     @Test(.enabled(if: hasSQLite, "the sqlite3 shell is not installed (apt install sqlite3)"))
-    func killingReplayAtRandomMomentsLosesNothingCommitted() throws {
-        let f = try #require(Self.fixture, "the simulate/train fixture failed")
+    func killingReplayAtRandomMomentsLosesNothingCommitted() async throws {
+        let f = try #require(await Self.fixture.value, "the simulate/train fixture failed")
         let (config, state) = Self.writeConfiguration(f, name: "crash", sources: Self.replaySources, statusInterval: 0.1)
         let directory = String(config.dropLast("/gateway.toml".count))
         let db = state + "/buffer.sqlite"
@@ -328,10 +328,10 @@ struct DaemonProcessTests {
                 arguments: [mallgateBinary, "replay", "--config", config, f.captures, "--quiet", "--speed", "500"], environment: [:], directory: directory))
             // Kill at a random moment after the process is up (its first status file), not after
             // a fixed delay from spawning: on a loaded machine start-up alone can take that long.
-            _ = waitFor(seconds: 30) { DaemonStatus.read(from: state)?.pid == process.pid }
-            usleep(UInt32.random(in: 0...400_000, using: &generator))
+            _ = await waitFor(seconds: 30) { DaemonStatus.read(from: state)?.pid == process.pid }
+            try await Task.sleep(for: .microseconds(Int.random(in: 0...400_000, using: &generator)))
             kill(process.pid, SIGKILL)
-            let exit = process.waitForExit(seconds: 30)
+            let exit = await process.waitForExit(seconds: 30)
             // What the killed process last reported committed (its own status file, not an earlier run's).
             let status = DaemonStatus.read(from: state)
             let reported = status?.pid == process.pid ? Int(status?.sink.rowsCommitted ?? 0) : 0
@@ -350,13 +350,13 @@ struct DaemonProcessTests {
     }
 
     @Test(.enabled(if: hasSQLite, "the sqlite3 shell is not installed (apt install sqlite3)"))
-    func theIdentityKeyIsCreatedPrivateAndKeepsDeviceIDsAcrossRestarts() throws {
-        let f = try #require(Self.fixture, "the simulate/train fixture failed")
+    func theIdentityKeyIsCreatedPrivateAndKeepsDeviceIDsAcrossRestarts() async throws {
+        let f = try #require(await Self.fixture.value, "the simulate/train fixture failed")
         let sources = Self.replaySources + "[privacy]\nrotation = \"never\"\npseudo_devices = false\n"
         let (config, state) = Self.writeConfiguration(f, name: "key", sources: sources)
         let db = state + "/buffer.sqlite"
         let replay = "\(sh(mallgateBinary)) replay --config \(sh(config)) \(sh(f.captures)) --quiet 2>&1"
-        let first = shell(replay)
+        let first = await shellOffPool(replay)
         #expect(first.status == 0, "\(first.output)")
         // stat(1), not stat(2): since MallGateDaemon links the sync stage (NIO), `struct stat` in
         // this target resolves to CNIOLinux's import of it and MemberImportVisibility refuses its fields.
@@ -365,7 +365,7 @@ struct DaemonProcessTests {
         let mark = try #require(Self.integer(db, "SELECT max(id) FROM positions"))
         let firstIDs = Set(Self.sql(db, "SELECT DISTINCT device_id FROM positions WHERE id <= \(mark)"))
 
-        let second = shell(replay)
+        let second = await shellOffPool(replay)
         #expect(second.status == 0, "\(second.output)")
         #expect(readFile(state + "/identity.key") == key)
         let secondIDs = Set(Self.sql(db, "SELECT DISTINCT device_id FROM positions WHERE id > \(mark)"))
@@ -374,7 +374,7 @@ struct DaemonProcessTests {
 
         // Another state directory, another key: the same phones get other ids.
         let (otherConfig, otherState) = Self.writeConfiguration(f, name: "key2", sources: sources)
-        #expect(shell("\(sh(mallgateBinary)) replay --config \(sh(otherConfig)) \(sh(f.captures)) --quiet 2>&1").status == 0)
+        #expect(await shellOffPool("\(sh(mallgateBinary)) replay --config \(sh(otherConfig)) \(sh(f.captures)) --quiet 2>&1").status == 0)
         #expect(readFile(otherState + "/identity.key") != key)
         let otherIDs = Set(Self.sql(otherState + "/buffer.sqlite", "SELECT DISTINCT device_id FROM positions"))
         #expect(otherIDs.count == firstIDs.count)
@@ -382,13 +382,13 @@ struct DaemonProcessTests {
     }
 
     @Test(.enabled(if: hasSQLite, "the sqlite3 shell is not installed (apt install sqlite3)"))
-    func anOptedOutDeviceLeavesNoPosition() throws {
-        let f = try #require(Self.fixture, "the simulate/train fixture failed")
+    func anOptedOutDeviceLeavesNoPosition() async throws {
+        let f = try #require(await Self.fixture.value, "the simulate/train fixture failed")
         let sources = Self.replaySources + "[privacy]\npseudo_devices = false\n"
         let (config, state) = Self.writeConfiguration(f, name: "optout", sources: sources)
         let directory = String(config.dropLast("/gateway.toml".count))
         let db = state + "/buffer.sqlite"
-        let control = shell("\(sh(mallgateBinary)) replay --config \(sh(config)) \(sh(f.captures)) --quiet 2>&1")
+        let control = await shellOffPool("\(sh(mallgateBinary)) replay --config \(sh(config)) \(sh(f.captures)) --quiet 2>&1")
         #expect(control.status == 0, "\(control.output)")
         // The phone with the most positions in the control run, found by hashing the truth's MACs with the state's key.
         let key = try IdentityKeyFile.load(path: state + "/identity.key")
@@ -411,7 +411,7 @@ struct DaemonProcessTests {
         _ = writeText(config, (readText(config) ?? "").replacingOccurrences(of: "pseudo_devices = false", with: "pseudo_devices = false\nopt_out_file = \"\(directory)/opt-out.txt\""))
         let mark = try #require(Self.integer(db, "SELECT max(id) FROM positions"))
         let visitMark = Self.integer(db, "SELECT coalesce(max(id), 0) FROM visits") ?? 0
-        let run = shell("\(sh(mallgateBinary)) replay --config \(sh(config)) \(sh(f.captures)) --quiet 2>&1")
+        let run = await shellOffPool("\(sh(mallgateBinary)) replay --config \(sh(config)) \(sh(f.captures)) --quiet 2>&1")
         #expect(run.status == 0, "\(run.output)")
         #expect(run.output.contains("opted out: "), "\(run.output)")
         #expect(Self.integer(db, "SELECT count(*) FROM positions WHERE id > \(mark) AND device_id = \(Int64(bitPattern: id))") == 0)
@@ -430,14 +430,9 @@ struct DaemonProcessTests {
     }
 }
 
-/// Polls `condition` every 100 ms for up to `seconds`.
-func waitFor(seconds: Double, _ condition: () -> Bool) -> Bool {
-    let deadline = Double(time(nil)) + seconds
-    while Double(time(nil)) < deadline {
-        if condition() { return true }
-        usleep(100_000)
-    }
-    return condition()
+/// Polls `condition` every 100 ms for up to `seconds`, suspended in between (see `eventually`).
+func waitFor(seconds: Double, _ condition: () -> Bool) async -> Bool {
+    await eventually(seconds: seconds, condition)
 }
 
 /// A child process started with posix_spawn: an empty signal mask and default signal actions
@@ -476,14 +471,30 @@ struct BackgroundProcess {
     }
 
     /// The exit status, or nil if the process is still running after `seconds` (then it is killed).
-    func waitForExit(seconds: Double, meanwhile: () -> Void = {}) -> Int32? {
+    func waitForExit(seconds: Double, meanwhile: () -> Void = {}) async -> Int32? {
         var status: Int32 = 0
-        var reaped = false
-        _ = waitFor(seconds: seconds) {
+        let reaped = await waitFor(seconds: seconds) {
             meanwhile()
-            reaped = waitpid(pid, &status, WNOHANG) == pid
-            return reaped
+            return waitpid(pid, &status, WNOHANG) == pid
         }
+        return exitCode(reaped: reaped, status: status)
+    }
+
+    /// `waitForExit` for `defer` blocks, which cannot suspend: blocks the calling thread.
+    func waitForExitBlocking(seconds: Double) -> Int32? {
+        var status: Int32 = 0
+        let deadline = Double(time(nil)) + seconds
+        var reaped = waitpid(pid, &status, WNOHANG) == pid
+        while !reaped && Double(time(nil)) < deadline {
+            usleep(50_000)
+            reaped = waitpid(pid, &status, WNOHANG) == pid
+        }
+        return exitCode(reaped: reaped, status: status)
+    }
+
+    /// Kills and reaps the process unless it was reaped; decodes the wait status.
+    private func exitCode(reaped: Bool, status: Int32) -> Int32? {
+        var status = status
         guard reaped else {
             kill(pid, SIGKILL)
             _ = waitpid(pid, &status, 0)

@@ -28,8 +28,8 @@ struct DoctorTests {
 
     /// A healthy setup: the arcade fixture's venue and model, a radio `wlan1` in monitor mode,
     /// CAP_NET_RAW and CAP_NET_ADMIN, a synchronised clock and 10 GiB free.
-    static func setup(_ name: String, sources: String = radioSource, venue: String? = nil, extra: String = "") throws -> Setup {
-        let f = try #require(DaemonProcessTests.fixture, "the simulate/train fixture failed")
+    static func setup(_ name: String, sources: String = radioSource, venue: String? = nil, extra: String = "") async throws -> Setup {
+        let f = try #require(await DaemonProcessTests.fixture.value, "the simulate/train fixture failed")
         let directory = makeTemporaryDirectory("doctor-\(name)")
         let state = directory + "/state"
         #expect(mkdir(state, 0o755) == 0)
@@ -72,15 +72,15 @@ struct DoctorTests {
         return Int(UInt16(bigEndian: address.sin_port))
     }
 
-    @Test func aHealthySetupPasses() throws {
-        let report = Self.run(try Self.setup("healthy"))
+    @Test func aHealthySetupPasses() async throws {
+        let report = Self.run(try await Self.setup("healthy"))
         #expect(!report.failed, "\(report.text)")
         #expect(report.checks.allSatisfy { $0.status == .ok }, "\(report.text)")
         #expect(report.checks.map(\.id) == ["config", "model", "interface.wlan1", "channel.wlan1", "regulatory-domain", "capabilities", "clock", "disk", "database", "kernel-drops"])
     }
 
-    @Test func aMissingInterfaceFails() throws {
-        var s = try Self.setup("missing-interface")
+    @Test func aMissingInterfaceFails() async throws {
+        var s = try await Self.setup("missing-interface")
         s.environment.netClassDirectory = s.directory + "/no-such-net"
         let check = try #require(Self.run(s)["interface.wlan1"])
         #expect(check.status == .fail)
@@ -89,15 +89,15 @@ struct DoctorTests {
         #expect(Self.run(s).failed)
     }
 
-    @Test func anInterfaceNotInMonitorModeFailsUnlessTheDaemonSwitchesIt() throws {
-        let s = try Self.setup("managed")
+    @Test func anInterfaceNotInMonitorModeFailsUnlessTheDaemonSwitchesIt() async throws {
+        let s = try await Self.setup("managed")
         #expect(writeText(s.directory + "/net/wlan1/type", "1\n"))  // ARPHRD_ETHER: a managed-mode Wi-Fi interface
         let report = Self.run(s)
         let check = try #require(report["interface.wlan1"])
         #expect(check.status == .fail && report.failed)
         #expect(check.fix.contains("iw dev wlan1 set type monitor") && check.fix.contains("mallgate-radio@wlan1"))
 
-        let hopping = try Self.setup("managed-rfmon", sources: Self.radioSource.replacingOccurrences(of: "monitor_mode = false", with: "monitor_mode = true"))
+        let hopping = try await Self.setup("managed-rfmon", sources: Self.radioSource.replacingOccurrences(of: "monitor_mode = false", with: "monitor_mode = true"))
         #expect(writeText(hopping.directory + "/net/wlan1/type", "1\n"))
         let warned = try #require(Self.run(hopping)["interface.wlan1"])
         #expect(warned.status == .warn && warned.fix.contains("iw dev wlan1 set type monitor"))
@@ -105,14 +105,14 @@ struct DoctorTests {
     }
 
     @Test(arguments: ["801", "802", "803"])
-    func prismAVSAndRadiotapCountAsMonitorMode(type: String) throws {
-        let s = try Self.setup("type-\(type)")
+    func prismAVSAndRadiotapCountAsMonitorMode(type: String) async throws {
+        let s = try await Self.setup("type-\(type)")
         #expect(writeText(s.directory + "/net/wlan1/type", type + "\n"))
         #expect(Self.run(s)["interface.wlan1"]?.status == .ok)
     }
 
-    @Test func noCaptureCapabilityFails() throws {
-        let s = try Self.setup("no-caps")
+    @Test func noCaptureCapabilityFails() async throws {
+        let s = try await Self.setup("no-caps")
         #expect(writeText(s.directory + "/status", "CapEff:\t0000000000000000\n"))
         let check = try #require(Self.run(s)["capabilities"])
         #expect(check.status == .fail)
@@ -121,8 +121,8 @@ struct DoctorTests {
         #expect(Self.run(s).failed)
     }
 
-    @Test func hoppingChannelsNeedsNetAdmin() throws {
-        let s = try Self.setup("hop", sources: Self.radioSource.replacingOccurrences(of: "channels = [6]", with: "channels = [1, 6, 11]"))
+    @Test func hoppingChannelsNeedsNetAdmin() async throws {
+        let s = try await Self.setup("hop", sources: Self.radioSource.replacingOccurrences(of: "channels = [6]", with: "channels = [1, 6, 11]"))
         #expect(writeText(s.directory + "/status", "CapEff:\t0000000000002000\n"))  // CAP_NET_RAW only
         let check = try #require(Self.run(s)["capabilities"])
         #expect(check.status == .fail)
@@ -130,16 +130,16 @@ struct DoctorTests {
         #expect(check.fix.contains("channel-control.conf"))
     }
 
-    @Test func fileSourcesNeedNoCapability() throws {
-        let s = try Self.setup("files", sources: "[[sources]]\nkind = \"file\"\npath = \"w.pcap\"\nsensor = \"s-west\"")
+    @Test func fileSourcesNeedNoCapability() async throws {
+        let s = try await Self.setup("files", sources: "[[sources]]\nkind = \"file\"\npath = \"w.pcap\"\nsensor = \"s-west\"")
         #expect(writeText(s.directory + "/status", "CapEff:\t0000000000000000\n"))
         let report = Self.run(s)
         #expect(report["capabilities"]?.status == .ok)
         #expect(!report.checks.contains { $0.id.hasPrefix("interface.") })
     }
 
-    @Test func anUnsynchronisedClockFailsAndSaysPositionsAreAffected() throws {
-        var s = try Self.setup("clock")
+    @Test func anUnsynchronisedClockFailsAndSaysPositionsAreAffected() async throws {
+        var s = try await Self.setup("clock")
         s.environment.clockSync = { .unsynchronised(detail: "faked") }
         let report = Self.run(s)
         let check = try #require(report["clock"])
@@ -148,8 +148,8 @@ struct DoctorTests {
         #expect(check.fix.contains("chrony") && check.fix.contains("timesyncd"))
     }
 
-    @Test func lowDiskFailsUnderTheFloorAndWarnsUnderTheCap() throws {
-        var s = try Self.setup("disk", extra: "[retention]\nmax_database_mb = 512")
+    @Test func lowDiskFailsUnderTheFloorAndWarnsUnderTheCap() async throws {
+        var s = try await Self.setup("disk", extra: "[retention]\nmax_database_mb = 512")
         s.environment.freeBytes = { _ in 20 << 20 }
         let low = try #require(Self.run(s)["disk"])
         #expect(low.status == .fail && low.message.contains("20 MiB free"))
@@ -160,16 +160,16 @@ struct DoctorTests {
         #expect(!Self.run(s).failed)
     }
 
-    @Test func aMissingStateDirectoryFails() throws {
-        let s = try Self.setup("no-state")
+    @Test func aMissingStateDirectoryFails() async throws {
+        let s = try await Self.setup("no-state")
         #expect(rmdir(s.state) == 0)
         let check = try #require(Self.run(s)["disk"])
         #expect(check.status == .fail && check.message.contains(s.state))
         #expect(check.fix.contains("StateDirectory="))
     }
 
-    @Test func aModelForAnotherLayoutFails() throws {
-        let s = try Self.setup("layout", venue: packageRoot + "/firmware-configs/venues/demo-mall.json")
+    @Test func aModelForAnotherLayoutFails() async throws {
+        let s = try await Self.setup("layout", venue: packageRoot + "/firmware-configs/venues/demo-mall.json")
         let report = Self.run(s)
         let check = try #require(report["model"])
         #expect(check.status == .fail && report.failed)
@@ -177,8 +177,8 @@ struct DoctorTests {
         #expect(check.fix.contains("mallgate train"))
     }
 
-    @Test func anUnreachableUpstreamFails() throws {
-        var s = try Self.setup("upstream-down", extra: "[upstream]\nurl = \"http://127.0.0.1:\(Self.closedPort())/v1\"\ntoken_env = \"MALLGATE_TOKEN\"")
+    @Test func anUnreachableUpstreamFails() async throws {
+        var s = try await Self.setup("upstream-down", extra: "[upstream]\nurl = \"http://127.0.0.1:\(Self.closedPort())/v1\"\ntoken_env = \"MALLGATE_TOKEN\"")
         s.environment.tcpConnect = DoctorEnvironment.posixTCPConnect
         let report = Self.run(s)
         let check = try #require(report["upstream"])
@@ -187,7 +187,7 @@ struct DoctorTests {
         #expect(check.fix.contains("firewall"))
     }
 
-    @Test func aListeningUpstreamPasses() throws {
+    @Test func aListeningUpstreamPasses() async throws {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         defer { close(fd) }
         var address = sockaddr_in()
@@ -197,7 +197,7 @@ struct DoctorTests {
         _ = withUnsafeMutablePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) } }
         _ = withUnsafeMutablePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) } }
         #expect(listen(fd, 4) == 0)
-        var s = try Self.setup("upstream-up", extra: "[upstream]\nurl = \"http://127.0.0.1:\(UInt16(bigEndian: address.sin_port))/v1\"\ntoken_env = \"MALLGATE_TOKEN\"")
+        var s = try await Self.setup("upstream-up", extra: "[upstream]\nurl = \"http://127.0.0.1:\(UInt16(bigEndian: address.sin_port))/v1\"\ntoken_env = \"MALLGATE_TOKEN\"")
         s.environment.tcpConnect = DoctorEnvironment.posixTCPConnect
         // The token check itself runs against a real collector in MallGateSyncTests (DoctorUpstreamTests).
         s.environment.upstreamProbe = { upstream, _ in .accepted(gateway: upstream.gatewayID, venue: "small-arcade") }
@@ -205,8 +205,8 @@ struct DoctorTests {
         #expect(check.status == .ok && check.message.contains("token accepted"), "\(check.line)")
     }
 
-    @Test func kernelDropsInTheLastStatusWarn() throws {
-        let s = try Self.setup("drops")
+    @Test func kernelDropsInTheLastStatusWarn() async throws {
+        let s = try await Self.setup("drops")
         // The status file as the daemon writes it (snake_case keys, docs/daemon.md), written by hand.
         func sensor(_ name: String, kernel: Int) -> String {
             "{\"name\":\"\(name)\",\"frames\":100,\"probe_requests\":50,\"dropped_at_edge\":0,\"kernel_dropped\":\(kernel),\"last_heard\":1000,\"silent\":false,\"restarts\":0}"
@@ -222,8 +222,8 @@ struct DoctorTests {
         #expect(check.fix.contains("buffer") && check.fix.contains("channels"))
     }
 
-    @Test func aDamagedDatabaseFails() throws {
-        var s = try Self.setup("database")
+    @Test func aDamagedDatabaseFails() async throws {
+        var s = try await Self.setup("database")
         #expect(writeText(s.state + "/buffer.sqlite", String(repeating: "not a database ", count: 100)))
         s.environment.sqliteQuickCheck = { _ in "*** in database main ***\nPage 3: btreeInitPage() returns error code 11" }
         let check = try #require(Self.run(s)["database"])
@@ -232,8 +232,8 @@ struct DoctorTests {
     }
 
     @Test(.enabled(if: shell("command -v sqlite3").status == 0, "the sqlite3 command is not installed"))
-    func theSqliteCommandChecksARealDatabase() throws {
-        let s = try Self.setup("sqlite")
+    func theSqliteCommandChecksARealDatabase() async throws {
+        let s = try await Self.setup("sqlite")
         let database = s.state + "/buffer.sqlite"
         #expect(shell("sqlite3 \(sh(database)) 'CREATE TABLE t(x); INSERT INTO t VALUES (1);'").status == 0)
         let good = try #require(Self.run(s)["database"])
@@ -242,15 +242,15 @@ struct DoctorTests {
         #expect(Self.run(s)["database"]?.status == .fail)
     }
 
-    @Test func anInvalidConfigurationIsTheOnlyCheck() throws {
-        let s = try Self.setup("bad-config", extra: "[metrics]\nlistn = \"x\"")
+    @Test func anInvalidConfigurationIsTheOnlyCheck() async throws {
+        let s = try await Self.setup("bad-config", extra: "[metrics]\nlistn = \"x\"")
         let report = Self.run(s)
         #expect(report.checks.map(\.id) == ["config"] && report.failed)
         #expect(report.checks[0].message.contains("metrics.listn"))
     }
 
-    @Test func eachLineSaysStatusWhatAndFix() throws {
-        var s = try Self.setup("text")
+    @Test func eachLineSaysStatusWhatAndFix() async throws {
+        var s = try await Self.setup("text")
         s.environment.clockSync = { .unsynchronised(detail: "faked") }
         let lines = Self.run(s).text.split(separator: "\n")
         let clock = try #require(lines.first { $0.contains("clock:") })
@@ -260,7 +260,7 @@ struct DoctorTests {
     }
 
     /// The real statvfs probe agrees with python's os.statvfs (other processes write meanwhile: 256 MiB slack).
-    @Test func theStatvfsProbeAgreesWithPython() throws {
+    @Test func theStatvfsProbeAgreesWithPython() async throws {
         let free = try #require(DoctorEnvironment.statvfsFreeBytes("/tmp"))
         let python = shell("python3 -c 'import os; s = os.statvfs(\"/tmp\"); print(s.f_bavail * s.f_frsize)'")
         let reference = try #require(UInt64(python.output.trimmingCharacters(in: " \n")))
@@ -269,8 +269,8 @@ struct DoctorTests {
     }
 
     /// The binary with `--json`: one object python's json module parses, exit 1 on the induced faults.
-    @Test func theBinaryPrintsJSONForFleetTooling() throws {
-        let s = try Self.setup(
+    @Test func theBinaryPrintsJSONForFleetTooling() async throws {
+        let s = try await Self.setup(
             "binary", sources: "[[sources]]\nkind = \"file\"\npath = \"w.pcap\"\nsensor = \"s-west\"", venue: packageRoot + "/firmware-configs/venues/demo-mall.json",
             extra: "[upstream]\nurl = \"http://127.0.0.1:\(Self.closedPort())/v1\"\ntoken_env = \"MALLGATE_TOKEN\"")
         let output = s.directory + "/doctor.json"
@@ -312,35 +312,35 @@ extension DoctorTests {
         #expect(RadioChannelReport.parse(regulatoryDomain: "") == nil)
     }
 
-    @Test func aRadioOnItsChannelPasses() throws {
-        let report = Self.run(try Self.setup("channel-ok"))
+    @Test func aRadioOnItsChannelPasses() async throws {
+        let report = Self.run(try await Self.setup("channel-ok"))
         #expect(report["channel.wlan1"]?.status == .ok)
         #expect(report["channel.wlan1"]?.message.contains("channel 6 (2437 MHz)") == true)
         #expect(report["regulatory-domain"]?.status == .ok)
     }
 
-    @Test func aRadioOffItsChannelWarnsWithTheCommandToTuneIt() throws {
-        var s = try Self.setup("channel-off")
+    @Test func aRadioOffItsChannelWarnsWithTheCommandToTuneIt() async throws {
+        var s = try await Self.setup("channel-off")
         s.environment.radioInfo = { _ in Self.iwInfo(channel: 11, frequency: 2462) }
         let check = try #require(Self.run(s)["channel.wlan1"])
         #expect(check.status == .warn)
         #expect(check.message.contains("channel 11") && check.message.contains("configured channel 6"))
         #expect(check.fix.contains("iw dev wlan1 set channel 6") && check.fix.contains("nmcli"))
 
-        var hopping = try Self.setup("channel-hop", sources: Self.radioSource.replacingOccurrences(of: "channels = [6]", with: "channels = [1, 6, 11]"))
+        var hopping = try await Self.setup("channel-hop", sources: Self.radioSource.replacingOccurrences(of: "channels = [6]", with: "channels = [1, 6, 11]"))
         hopping.environment.radioInfo = { _ in Self.iwInfo(channel: 11, frequency: 2462) }
         #expect(Self.run(hopping)["channel.wlan1"]?.status == .ok)
     }
 
-    @Test func aRadioOnNoChannelFailsWhenItHasOneToBeOn() throws {
-        var s = try Self.setup("channel-none")
+    @Test func aRadioOnNoChannelFailsWhenItHasOneToBeOn() async throws {
+        var s = try await Self.setup("channel-none")
         s.environment.radioInfo = { _ in "Interface wlan1\n\ttype monitor\n\twiphy 0\n" }
         let check = try #require(Self.run(s)["channel.wlan1"])
         #expect(check.status == .fail && check.fix.contains("ip link set wlan1 up"))
     }
 
-    @Test func channelsTheWorldDomainForbidsWarnWithoutACountry() throws {
-        var s = try Self.setup("regdomain", sources: Self.radioSource.replacingOccurrences(of: "channels = [6]", with: "channels = [1, 13]"))
+    @Test func channelsTheWorldDomainForbidsWarnWithoutACountry() async throws {
+        var s = try await Self.setup("regdomain", sources: Self.radioSource.replacingOccurrences(of: "channels = [6]", with: "channels = [1, 13]"))
         s.environment.regulatoryDomain = { "global\ncountry 00: DFS-UNSET\n\t(2402 - 2472 @ 40), (6, 20), (N/A)\n" }
         let check = try #require(Self.run(s)["regulatory-domain"])
         #expect(check.status == .warn && check.message.contains("13") && !check.message.contains("1,"))
@@ -350,8 +350,8 @@ extension DoctorTests {
         #expect(Self.run(s)["regulatory-domain"]?.status == .ok)
     }
 
-    @Test func withoutIwTheChannelCheckSaysSo() throws {
-        var s = try Self.setup("no-iw")
+    @Test func withoutIwTheChannelCheckSaysSo() async throws {
+        var s = try await Self.setup("no-iw")
         s.environment.radioInfo = { _ in nil }
         let check = try #require(Self.run(s)["channel.wlan1"])
         #expect(check.status == .warn && check.fix.contains("apt-get install iw"))

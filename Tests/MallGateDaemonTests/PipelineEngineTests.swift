@@ -4,6 +4,7 @@ import MallGateDecode
 import MallGateIdentify
 import MallGateLocalize
 import MallGateStore
+import MallGateTestSupport
 import Testing
 
 /// The engine between capture and sink, driven with hand-made observations and an injected clock.
@@ -26,8 +27,8 @@ struct PipelineEngineTests {
         return Observation(sensor: sensor, timestampNanoseconds: (1_800_000_000 + seconds) * 1_000_000_000, frameNumber: 1, event: .probeRequest(p))
     }
 
-    static func engine() throws -> (PipelineEngine, [SensorID]) {
-        let f = try #require(DaemonProcessTests.fixture, "the simulate/train fixture failed")
+    static func engine() async throws -> (PipelineEngine, [SensorID]) {
+        let f = try #require(await DaemonProcessTests.fixture.value, "the simulate/train fixture failed")
         let (config, _) = DaemonProcessTests.writeConfiguration(
             f, name: "engine", sources: "[[sources]]\nkind = \"directory\"\npath = \"/nonexistent\"\n[privacy]\npseudo_devices = false\n")
         let (configuration, model) = try Daemon.prepare(configPath: config)
@@ -36,7 +37,7 @@ struct PipelineEngineTests {
     }
 
     @Test func optedOutDevicesNeverReachAPosition() async throws {
-        let (engine, sensors) = try Self.engine()
+        let (engine, sensors) = try await Self.engine()
         let kept = MACAddress(0x02, 0, 0, 0, 0, 0x01)
         let optedOut = Self.optedOutMAC
         // The kept device's id, from an identifier with the same key and no opt-out list.
@@ -61,7 +62,7 @@ struct PipelineEngineTests {
     }
 
     @Test func aSilentSensorIsReportedOnceAndItsReturnToo() async throws {
-        let (engine, sensors) = try Self.engine()
+        let (engine, sensors) = try await Self.engine()
         let mac = MACAddress(0x02, 0, 0, 0, 0, 0x01)
         _ = await engine.process([Self.probe(mac, sensor: 0, seconds: 0)], sensors: sensors)
         let heard = (1_800_000_000) * Int64(1_000_000_000)
@@ -78,7 +79,7 @@ struct PipelineEngineTests {
     }
 
     @Test func framesFromASensorTheModelDoesNotKnowGoNoFurtherThanTheSensorCount() async throws {
-        let (engine, sensors) = try Self.engine()
+        let (engine, sensors) = try await Self.engine()
         // A session whose second sensor is not in the model (added to the venue after training).
         let session = [sensors[0], SensorID("not-in-the-model")]
         let mac = MACAddress(0x3C, 0x22, 0xFB, 0, 0, 0x01)

@@ -45,8 +45,8 @@ struct TZSPSenderMapProcessTests {
         }
     }
 
-    @Test func eachSenderAddressCountsForItsOwnSensor() throws {
-        let f = try #require(DaemonProcessTests.fixture, "the simulate/train fixture failed")
+    @Test func eachSenderAddressCountsForItsOwnSensor() async throws {
+        let f = try #require(await DaemonProcessTests.fixture.value, "the simulate/train fixture failed")
         // Two of the venue's sensors, named by the simulator's per-sensor capture files.
         let listing = shell("ls \(sh(f.captures)) | sed -n 's/\\.pcap$//p'").output.split(separator: "\n").map(String.init)
         try #require(listing.count >= 2, "\(listing)")
@@ -65,22 +65,22 @@ struct TZSPSenderMapProcessTests {
         let directory = String(config.dropLast("/gateway.toml".count))
         let daemon = try #require(BackgroundProcess(arguments: [mallgateBinary, "run", "--config", config], environment: [:], directory: directory))
         var exited = false
-        defer { if !exited { kill(daemon.pid, SIGKILL); _ = daemon.waitForExit(seconds: 10) } }
+        defer { if !exited { kill(daemon.pid, SIGKILL); _ = daemon.waitForExitBlocking(seconds: 10) } }
         // Datagrams sent before the socket is bound are lost, so wait for the kernel to list it.
         let bound = String(port, radix: 16, uppercase: true)
         let local = "0100007F:" + String(repeating: "0", count: 4 - bound.count) + bound
-        #expect(waitFor(seconds: 60) { (readText("/proc/net/udp") ?? "").contains(local) }, "\(readText(directory + "/stderr") ?? "")")
+        #expect(await waitFor(seconds: 60) { (readText("/proc/net/udp") ?? "").contains(local) }, "\(readText(directory + "/stderr") ?? "")")
 
         Self.send(5, from: "127.0.0.2", to: port)
         Self.send(3, from: "127.0.0.3", to: port)
         Self.send(4, from: "127.0.0.4", to: port)  // not in the map
         func frames(_ sensor: String) -> UInt64? { DaemonStatus.read(from: state)?.sensors.first { $0.name == sensor }?.frames }
-        let counted = waitFor(seconds: 60) { frames(first) == 5 && frames(second) == 3 }
+        let counted = await waitFor(seconds: 60) { frames(first) == 5 && frames(second) == 3 }
         #expect(counted, "status: \(String(describing: DaemonStatus.read(from: state)?.sensors))")
         // The stranger's datagrams went to no sensor: every other sensor of the venue heard nothing.
         for other in listing.dropFirst(2) { #expect((frames(other) ?? 0) == 0, "\(other)") }
         kill(daemon.pid, SIGTERM)
-        let status = daemon.waitForExit(seconds: 60)
+        let status = await daemon.waitForExit(seconds: 60)
         exited = status != nil
         #expect(status == 0, "\(readText(directory + "/stderr") ?? "")")
     }

@@ -8,8 +8,8 @@ import Testing
 @Suite("Watchdog")
 struct WatchdogTests {
     @Test("a stalled pipeline stops the watchdog heartbeat")
-    func stalledPipelineStopsTheHeartbeat() throws {
-        let f = try #require(DaemonProcessTests.fixture, "the simulate/train fixture failed")
+    func stalledPipelineStopsTheHeartbeat() async throws {
+        let f = try #require(await DaemonProcessTests.fixture.value, "the simulate/train fixture failed")
         let sources = "[[sources]]\nkind = \"directory\"\npath = \"\(f.captures)\"\n"
         let (config, _) = DaemonProcessTests.writeConfiguration(f, name: "watchdog", sources: sources)
         let directory = String(config.dropLast("/gateway.toml".count))
@@ -22,7 +22,7 @@ struct WatchdogTests {
                 "MALLGATE_FAULT_STALL_AFTER_SECONDS": String(stallAfter),
             ],
             directory: directory))
-        defer { _ = daemon.waitForExit(seconds: 0) }  // kills and reaps it
+        defer { _ = daemon.waitForExitBlocking(seconds: 0) }  // kills and reaps it
 
         // Every message with the time it arrived, seconds after the start.
         let start = ContinuousClock.now
@@ -31,7 +31,7 @@ struct WatchdogTests {
             return Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18
         }
         var arrivals: [(time: Double, message: String)] = []
-        _ = waitFor(seconds: stallAfter + 6) {
+        _ = await waitFor(seconds: stallAfter + 6) {
             for m in receiver.receiveAll() { arrivals.append((elapsed(), m)) }
             return false
         }

@@ -21,7 +21,7 @@ struct ArtifactTests {
         let modelB: [UInt8]
     }
 
-    static let files: Files? = {
+    static let files = SharedFixture<Files?> {
         let directory = temporaryDirectory("artifact-files")
         let venue = packageRoot + "/firmware-configs/venues/small-arcade.json"
         for (samples, name) in [(30, "a"), (20, "b")] {
@@ -30,7 +30,7 @@ struct ArtifactTests {
         }
         guard let v = readFile(venue), let a = readFile(directory + "/a.mgm"), let b = readFile(directory + "/b.mgm"), a != b else { return nil }
         return Files(venue: v, modelA: a, modelB: b)
-    }()
+    }
 
     /// `sha256sum` of `bytes`: an implementation independent of the collector's and the store's.
     static func sha256sum(_ bytes: [UInt8]) -> String {
@@ -58,7 +58,7 @@ struct ArtifactTests {
 
     @Test("GET /v1/artifacts: 404, 200 with ETag and checksum, 304, 401; the newest publication wins", arguments: availableStoreKinds)
     func servesTheNewestArtifactForTheGateway(kind: StoreKind) async throws {
-        let files = try #require(Self.files, "training the fixture models failed")
+        let files = try #require(await Self.files.value, "training the fixture models failed")
         let store = try #require(try kind.make("artifact-serve") as? any CollectorArtifactStore)
         let collector = try await startCollector(store)
         defer { Task { await collector.stop() } }
@@ -101,8 +101,8 @@ struct ArtifactTests {
     }
 
     @Test("publishing checks the file: corrupt, wrong venue, not a venue")
-    func publishRefusesWhatCannotRun() throws {
-        let files = try #require(Self.files, "training the fixture models failed")
+    func publishRefusesWhatCannotRun() async throws {
+        let files = try #require(await Self.files.value, "training the fixture models failed")
         #expect(try ArtifactPublishing.check(.model, bytes: files.modelA, fileName: "a.mgm", expectedVenue: "small-arcade") == "small-arcade")
         #expect(try ArtifactPublishing.check(.venue, bytes: files.venue, fileName: "v.json", expectedVenue: "small-arcade") == "small-arcade")
         var corrupt = files.modelA
@@ -116,7 +116,7 @@ struct ArtifactTests {
 
     @Test("mallgate-collector publish: stores for a gateway or venue, refuses unknown gateways and foreign files")
     func publishCommand() async throws {
-        let files = try #require(Self.files, "training the fixture models failed")
+        let files = try #require(await Self.files.value, "training the fixture models failed")
         let dir = temporaryDirectory("publish-cli")
         let database = dir + "/collector.sqlite"
         let binary = CollectorCLITests.binary
@@ -142,7 +142,7 @@ struct ArtifactTests {
 
     @Test("ArtifactPuller: installs what verifies, refuses the rest once, never downloads it again", arguments: availableStoreKinds)
     func pullerInstallsAndRefusesOnce(kind: StoreKind) async throws {
-        let files = try #require(Self.files, "training the fixture models failed")
+        let files = try #require(await Self.files.value, "training the fixture models failed")
         let store = try #require(try kind.make("artifact-pull") as? any CollectorArtifactStore)
         let collector = try await startCollector(store)
         defer { Task { await collector.stop() } }
@@ -203,7 +203,7 @@ struct ArtifactTests {
 
     @Test("ArtifactPuller: a body that does not match its checksum header is not installed, is tried again, and is refused after three in a row")
     func checksumMismatchIsAFailureNotAnInstall() async throws {
-        let files = try #require(Self.files, "training the fixture models failed")
+        let files = try #require(await Self.files.value, "training the fixture models failed")
         // A one-answer HTTP server whose X-MallGate-SHA256 names other bytes than it sends, to
         // every request (it ignores If-None-Match), for both kinds.
         let server = try await OneAnswerServer(
@@ -235,7 +235,7 @@ struct ArtifactTests {
 
     @Test("ArtifactPuller: an artifact over the size limit is abandoned")
     func oversizedArtifactIsAbandoned() async throws {
-        let files = try #require(Self.files, "training the fixture models failed")
+        let files = try #require(await Self.files.value, "training the fixture models failed")
         let store = try StoreKind.sqlite.make("artifact-size") as! any CollectorArtifactStore
         let collector = try await startCollector(store)
         defer { Task { await collector.stop() } }

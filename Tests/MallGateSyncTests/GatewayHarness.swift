@@ -13,7 +13,7 @@ enum DemoGateway {
         let venue: String
     }
 
-    static let fixture: Fixture? = {
+    static let fixture = SharedFixture<Fixture?> {
         let directory = temporaryDirectory("demo-fixture")
         let venue = packageRoot + "/firmware-configs/venues/demo-mall.json"
         let captures = directory + "/sim"
@@ -23,7 +23,7 @@ enum DemoGateway {
         let train = shell("\(sh(mallgateBinary)) train --venue \(sh(venue)) --captures \(sh(captures)) --labels \(sh(captures + "/labels.csv")) --models knn --folds 0 --output \(sh(model)) --quiet 2>&1")
         guard train.status == 0 else { print(train.output); return nil }
         return Fixture(captures: captures, model: model, venue: venue)
-    }()
+    }
 
     static let hasSQLite = shell("command -v sqlite3 >/dev/null").status == 0
 
@@ -112,8 +112,8 @@ enum DemoGateway {
     }
 
     /// Runs `mallgate ARGUMENTS` to the end.
-    static func run(_ arguments: String, token: String, directory: String, environment: String = "") -> (status: Int32, output: String) {
-        shell("cd \(sh(directory)) && MG_TOKEN=\(sh(token)) \(environment) \(sh(mallgateBinary)) \(arguments)", mergeStderr: true)
+    static func run(_ arguments: String, token: String, directory: String, environment: String = "") async -> (status: Int32, output: String) {
+        await shellOffPool("cd \(sh(directory)) && MG_TOKEN=\(sh(token)) \(environment) \(sh(mallgateBinary)) \(arguments)", mergeStderr: true)
     }
 
     static func sql(_ path: String, _ query: String) -> [String] {

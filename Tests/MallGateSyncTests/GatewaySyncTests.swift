@@ -20,7 +20,7 @@ struct GatewaySyncTests {
     func postgresRun() async throws { try await runThenCompare(.postgres) }
 
     func runThenCompare(_ kind: StoreKind) async throws {
-        let f = try #require(DemoGateway.fixture, "simulating or training the demo venue failed")
+        let f = try #require(await DemoGateway.fixture.value, "simulating or training the demo venue failed")
         let store = try kind.make("gwrun")
         let collector = try await startCollector(store)
         let token = try await register(store, "gw-run", venue: "demo-mall")
@@ -42,13 +42,13 @@ struct GatewaySyncTests {
         #expect(try await daemon.exitStatus(seconds: 60) == 0, "\(daemon.errors)")
 
         // Shutdown writes its last rows (the closing visits, the stop event); the next sync sends them.
-        let flush = DemoGateway.run("sync --once --config gateway.toml", token: token, directory: g.directory)
+        let flush = await DemoGateway.run("sync --once --config gateway.toml", token: token, directory: g.directory)
         #expect(flush.status == 0, "\(flush.output)")
         #expect(flush.output.contains("delivered"), "\(flush.output)")
         try await DemoGateway.expectSameRows(state: g.state, store: store)
 
         // Nothing left: a second sync sends nothing and succeeds.
-        let again = DemoGateway.run("sync --once --config gateway.toml", token: token, directory: g.directory)
+        let again = await DemoGateway.run("sync --once --config gateway.toml", token: token, directory: g.directory)
         #expect(again.status == 0 && again.output.hasPrefix("sealed 0 batches; delivered 0 batches"), "\(again.output)")
         await collector.stop()
         await store.close()
@@ -56,7 +56,7 @@ struct GatewaySyncTests {
 
     @Test("faults: gateway SIGKILLed with a batch in flight, collector restarted mid-drain, clock a day ahead then behind — no loss, no duplicates")
     func throughFaults() async throws {
-        let f = try #require(DemoGateway.fixture, "simulating or training the demo venue failed")
+        let f = try #require(await DemoGateway.fixture.value, "simulating or training the demo venue failed")
         let databasePath = temporaryDirectory("gwfault-collector") + "/collector.sqlite"
         var store: any CollectorStore = try SQLiteCollectorStore(path: databasePath)
         var collector = try await startCollector(store)
@@ -137,14 +137,14 @@ struct GatewaySyncTests {
                              store: any CollectorStore, environment: String = "", sourceLocation: SourceLocation = #_sourceLocation) async throws {
         daemon.signal(SIGTERM)
         #expect(try await daemon.exitStatus(seconds: 60) == 0, "\(daemon.errors)", sourceLocation: sourceLocation)
-        let flush = DemoGateway.run("sync --once --config gateway.toml", token: token, directory: g.directory, environment: environment)
+        let flush = await DemoGateway.run("sync --once --config gateway.toml", token: token, directory: g.directory, environment: environment)
         #expect(flush.status == 0, "\(flush.output)", sourceLocation: sourceLocation)
         try await DemoGateway.expectSameRows(state: g.state, store: store, sourceLocation: sourceLocation)
     }
 
     @Test("fault: the collector restarted mid-stream (same port and database) while mallgate run uploads — no loss, no duplicates, drained")
     func collectorRestartedMidStream() async throws {
-        let f = try #require(DemoGateway.fixture, "simulating or training the demo venue failed")
+        let f = try #require(await DemoGateway.fixture.value, "simulating or training the demo venue failed")
         let databasePath = temporaryDirectory("gwrestart-collector") + "/collector.sqlite"
         var store: any CollectorStore = try SQLiteCollectorStore(path: databasePath)
         var collector = try await startCollector(store)
@@ -183,7 +183,7 @@ struct GatewaySyncTests {
 
     @Test("fault: mallgate run SIGKILLed with a batch in flight (stored, answer lost), then started again — the resend is a duplicate, nothing lost or doubled")
     func gatewayKilledMidBatchThenRestarted() async throws {
-        let f = try #require(DemoGateway.fixture, "simulating or training the demo venue failed")
+        let f = try #require(await DemoGateway.fixture.value, "simulating or training the demo venue failed")
         let store = try StoreKind.sqlite.make("gwkill")
         let collector = try await startCollector(store)
         let token = try await register(store, "gw-kill", venue: "demo-mall")
@@ -223,7 +223,7 @@ struct GatewaySyncTests {
 
     @Test("fault: the running gateway's clock steps a day forward, then a day back, while it seals a backlog — sequences only grow, no loss, no duplicates, drained")
     func clockStepsForwardAndBack() async throws {
-        let f = try #require(DemoGateway.fixture, "simulating or training the demo venue failed")
+        let f = try #require(await DemoGateway.fixture.value, "simulating or training the demo venue failed")
         let databasePath = temporaryDirectory("gwclock-collector") + "/collector.sqlite"
         var store: any CollectorStore = try SQLiteCollectorStore(path: databasePath)
         var collector = try await startCollector(store)

@@ -58,3 +58,67 @@ private func readAll(_ file: UnsafeMutablePointer<FILE>) -> [UInt8] {
     }
     return bytes
 }
+
+// MARK: - Waiting without holding a cooperative thread
+
+/// Runs `body` on a thread of its own and awaits its result, leaving the cooperative pool free.
+///
+/// Swift Testing runs every test of the process on the cooperative pool, which has one thread
+/// per core: two on the CI machine. A test that blocks there (a child process it waits for, a
+/// venue it simulates) holds one of them; two such tests starve every other test in the process,
+/// and the in-process collectors and HTTP clients of the sync tests then miss their timeouts.
+public func offPool<T: Sendable>(_ body: @escaping @Sendable () -> T) async -> T {
+    await withCheckedContinuation { continuation in
+        startTestThread { continuation.resume(returning: body()) }
+    }
+}
+
+/// `shell` on a thread of its own: for commands that run for seconds (simulate, train, replay).
+public func shellOffPool(_ command: String, mergeStderr: Bool = false) async -> (status: Int32, output: String) {
+    await offPool { shell(command, mergeStderr: mergeStderr) }
+}
+
+/// Polls `condition` every `interval` for up to `seconds`, suspended (not blocked) in between.
+/// - Returns: whether the condition became true; it is checked once more at the deadline.
+public func eventually(seconds: Double, every interval: Duration = .milliseconds(100), _ condition: () -> Bool) async -> Bool {
+    let deadline = ContinuousClock.now + .milliseconds(Int64(seconds * 1000))
+    while ContinuousClock.now < deadline {
+        if condition() { return true }
+        try? await Task.sleep(for: interval)
+    }
+    return condition()
+}
+
+/// A value that several tests share and that is slow to make (a simulated venue and a model
+/// trained on it): made once, on a thread of its own, the first time a test asks for it.
+///
+/// A `static let` with the same initializer blocks every test that reaches it in `swift_once`,
+/// each holding a cooperative thread for as long as the simulation runs.
+public final class SharedFixture<Value: Sendable>: Sendable {
+    private let task: Task<Value, Never>
+
+    public init(_ make: @escaping @Sendable () -> Value) {
+        task = Task { await offPool(make) }
+    }
+
+    public var value: Value {
+        get async { await task.value }
+    }
+}
+
+private final class ThreadBody {
+    let body: () -> Void
+    init(_ body: @escaping () -> Void) { self.body = body }
+}
+
+private func startTestThread(_ body: @escaping @Sendable () -> Void) {
+    var thread = pthread_t()
+    let context = Unmanaged.passRetained(ThreadBody(body)).toOpaque()
+    let status = pthread_create(&thread, nil, { context in
+        let box = Unmanaged<ThreadBody>.fromOpaque(context!).takeRetainedValue()
+        box.body()
+        return nil
+    }, context)
+    precondition(status == 0, "pthread_create returned \(status)")
+    pthread_detach(thread)
+}
