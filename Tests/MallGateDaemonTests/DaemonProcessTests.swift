@@ -435,38 +435,16 @@ func waitFor(seconds: Double, _ condition: () -> Bool) async -> Bool {
     await eventually(seconds: seconds, condition)
 }
 
-/// A child process started with posix_spawn: an empty signal mask and default signal actions
-/// (a test runs on a worker thread that blocks signals, and a child would inherit that mask),
-/// stdout and stderr to files in `directory`, reaped with waitpid.
+/// A child process (see `spawnChild`), stdout and stderr to files in `directory`, reaped with waitpid.
 struct BackgroundProcess {
     let pid: Int32
     let directory: String
 
     init?(arguments: [String], environment: [String: String], directory: String) {
         self.directory = directory
-        var actions = posix_spawn_file_actions_t()
-        posix_spawn_file_actions_init(&actions)
-        defer { posix_spawn_file_actions_destroy(&actions) }
-        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
-        posix_spawn_file_actions_addopen(&actions, 1, directory + "/stdout", O_WRONLY | O_CREAT | O_TRUNC, 0o644)
-        posix_spawn_file_actions_addopen(&actions, 2, directory + "/stderr", O_WRONLY | O_CREAT | O_TRUNC, 0o644)
-        var attributes = posix_spawnattr_t()
-        posix_spawnattr_init(&attributes)
-        defer { posix_spawnattr_destroy(&attributes) }
-        var empty = sigset_t()
-        sigemptyset(&empty)
-        var all = sigset_t()
-        sigfillset(&all)
-        posix_spawnattr_setsigmask(&attributes, &empty)
-        posix_spawnattr_setsigdefault(&attributes, &all)
-        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
-        var env = ProcessEnvironment.current
-        for (k, v) in environment { env[k] = v }
-        let argv = arguments.map { strdup($0) } + [nil]
-        let envp = env.map { strdup("\($0.key)=\($0.value)") } + [nil]
-        defer { for p in argv + envp { free(p) } }
-        var child: pid_t = 0
-        guard posix_spawn(&child, arguments[0], &actions, &attributes, argv, envp) == 0 else { return nil }
+        guard let child = spawnChild(arguments: arguments, environment: environment, stdout: directory + "/stdout", stderr: directory + "/stderr") else {
+            return nil
+        }
         pid = child
     }
 
@@ -500,8 +478,7 @@ struct BackgroundProcess {
             _ = waitpid(pid, &status, 0)
             return nil
         }
-        // A normal exit: the status is in bits 8–15, and the low 7 bits (the signal) are zero.
-        return status & 0x7F == 0 ? (status >> 8) & 0xFF : -(status & 0x7F)
+        return MallGateTestSupport.exitCode(waitStatus: status)
     }
 }
 

@@ -64,51 +64,12 @@ enum DemoGateway {
         _ arguments: [String], token: String, directory: String, name: String, environment: [String: String] = [:],
         binary: String = mallgateBinary
     ) -> GatewayProcess? {
-        var actions = posix_spawn_file_actions_t()
-        posix_spawn_file_actions_init(&actions)
-        defer { posix_spawn_file_actions_destroy(&actions) }
-        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
-        posix_spawn_file_actions_addopen(&actions, 1, directory + "/\(name).out", O_WRONLY | O_CREAT | O_TRUNC, 0o644)
-        posix_spawn_file_actions_addopen(&actions, 2, directory + "/\(name).err", O_WRONLY | O_CREAT | O_TRUNC, 0o644)
-        // Nothing else of the test process: its in-process collector's listening socket is not
-        // close-on-exec, and a gateway holding it keeps the port (and queues connections nobody
-        // accepts) after the test stops that collector to restart it.
-        closeOnExecEverythingAbove2()
-        var attributes = posix_spawnattr_t()
-        posix_spawnattr_init(&attributes)
-        defer { posix_spawnattr_destroy(&attributes) }
-        var empty = sigset_t()
-        sigemptyset(&empty)
-        var all = sigset_t()
-        sigfillset(&all)
-        posix_spawnattr_setsigmask(&attributes, &empty)
-        posix_spawnattr_setsigdefault(&attributes, &all)
-        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
-        var env = ProcessEnvironment.current
-        env["MG_TOKEN"] = token
-        for (key, value) in environment { env[key] = value }
-        let argv = ([binary] + arguments).map { strdup($0) } + [nil]
-        let envp = env.map { strdup("\($0.key)=\($0.value)") } + [nil]
-        defer { for p in argv + envp { free(p) } }
-        var child: pid_t = 0
-        guard posix_spawn(&child, binary, &actions, &attributes, argv, envp) == 0 else { return nil }
+        var variables = environment
+        variables["MG_TOKEN"] = token
+        guard let child = spawnChild(
+            arguments: [binary] + arguments, environment: variables, stdout: directory + "/\(name).out", stderr: directory + "/\(name).err")
+        else { return nil }
         return GatewayProcess(pid: child, directory: directory, name: name)
-    }
-
-    /// Marks every open descriptor above stderr close-on-exec (glibc's posix_spawn has no
-    /// closefrom action visible to Swift); harmless to the test process, which never hands one on.
-    static func closeOnExecEverythingAbove2() {
-        guard let dir = opendir("/proc/self/fd") else { return }
-        var fds: [Int32] = []
-        while let entry = readdir(dir) {
-            let name = withUnsafeBytes(of: entry.pointee.d_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
-            if let fd = Int32(name), fd > 2 { fds.append(fd) }
-        }
-        closedir(dir)
-        for fd in fds {
-            let flags = fcntl(fd, F_GETFD)
-            if flags >= 0 { _ = fcntl(fd, F_SETFD, flags | FD_CLOEXEC) }
-        }
     }
 
     /// Runs `mallgate ARGUMENTS` to the end.
@@ -182,7 +143,7 @@ struct GatewayProcess: Sendable {
         var waited = 0.0
         while waited <= seconds {
             if waitpid(pid, &status, WNOHANG) == pid {
-                return status & 0x7F == 0 ? (status >> 8) & 0xFF : -(status & 0x7F)
+                return exitCode(waitStatus: status)
             }
             try await Task.sleep(for: .milliseconds(100))
             waited += 0.1

@@ -122,3 +122,78 @@ private func startTestThread(_ body: @escaping @Sendable () -> Void) {
     precondition(status == 0, "pthread_create returned \(status)")
     pthread_detach(thread)
 }
+
+// MARK: - Child processes
+
+/// Starts a child process with posix_spawn and returns its pid (nil when posix_spawn fails).
+///
+/// The child gets an empty signal mask and default signal actions: a test runs on a worker
+/// thread that blocks signals, and a child inherits that mask, so `mallgate run` would never see
+/// SIGTERM. Its stdin is /dev/null, its stdout and stderr go to the files named, and it gets none
+/// of the test process's other descriptors (they are marked close-on-exec first): an in-process
+/// collector's listening socket held by a child keeps the port after the test stops that collector.
+/// - Parameters:
+///   - arguments: the executable's path, then its arguments.
+///   - environment: added to (or replacing entries of) the test process's environment.
+public func spawnChild(arguments: [String], environment: [String: String] = [:], stdout: String, stderr: String) -> pid_t? {
+    var actions = posix_spawn_file_actions_t()
+    posix_spawn_file_actions_init(&actions)
+    defer { posix_spawn_file_actions_destroy(&actions) }
+    posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+    posix_spawn_file_actions_addopen(&actions, 1, stdout, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+    posix_spawn_file_actions_addopen(&actions, 2, stderr, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+    closeOnExecEverythingAbove2()
+    var attributes = posix_spawnattr_t()
+    posix_spawnattr_init(&attributes)
+    defer { posix_spawnattr_destroy(&attributes) }
+    var empty = sigset_t()
+    sigemptyset(&empty)
+    var all = sigset_t()
+    sigfillset(&all)
+    posix_spawnattr_setsigmask(&attributes, &empty)
+    posix_spawnattr_setsigdefault(&attributes, &all)
+    posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
+    var variables = currentEnvironment()
+    for (key, value) in environment { variables[key] = value }
+    let argv = arguments.map { strdup($0) } + [nil]
+    let envp = variables.map { strdup("\($0.key)=\($0.value)") } + [nil]
+    defer { for p in argv + envp { free(p) } }
+    var child: pid_t = 0
+    guard posix_spawn(&child, arguments[0], &actions, &attributes, argv, envp) == 0 else { return nil }
+    return child
+}
+
+/// The exit code of a wait(2) status, or minus the signal that ended the process.
+public func exitCode(waitStatus status: Int32) -> Int32 {
+    status & 0x7F == 0 ? (status >> 8) & 0xFF : -(status & 0x7F)
+}
+
+/// The test process's environment variables.
+public func currentEnvironment() -> [String: String] {
+    var variables: [String: String] = [:]
+    var entry = environ
+    while let pointer = entry.pointee {
+        let text = String(cString: pointer)
+        if let equals = text.firstIndex(of: "=") {
+            variables[String(text[..<equals])] = String(text[text.index(after: equals)...])
+        }
+        entry += 1
+    }
+    return variables
+}
+
+/// Marks every open descriptor above stderr close-on-exec (glibc's posix_spawn has no
+/// closefrom action visible to Swift); harmless to the test process, which never hands one on.
+private func closeOnExecEverythingAbove2() {
+    guard let dir = opendir("/proc/self/fd") else { return }
+    var fds: [Int32] = []
+    while let entry = readdir(dir) {
+        let name = withUnsafeBytes(of: entry.pointee.d_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
+        if let fd = Int32(name), fd > 2 { fds.append(fd) }
+    }
+    closedir(dir)
+    for fd in fds {
+        let flags = fcntl(fd, F_GETFD)
+        if flags >= 0 { _ = fcntl(fd, F_SETFD, flags | FD_CLOEXEC) }
+    }
+}

@@ -1,9 +1,7 @@
 import Glibc
 import MallGateTestSupport
 
-/// A child process started with posix_spawn: an empty signal mask and default signal actions
-/// (a test runs on a worker thread that blocks signals, and a child would inherit that mask,
-/// so `mallgate run` would not see SIGTERM), stdout and stderr to files in `directory`.
+/// A child process (see `spawnChild`), stdout and stderr to files in `directory`.
 struct BackgroundProcess {
     let pid: Int32
     let directory: String
@@ -12,26 +10,9 @@ struct BackgroundProcess {
     init?(arguments: [String], directory: String, name: String) {
         self.directory = directory
         self.name = name
-        var actions = posix_spawn_file_actions_t()
-        posix_spawn_file_actions_init(&actions)
-        defer { posix_spawn_file_actions_destroy(&actions) }
-        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
-        posix_spawn_file_actions_addopen(&actions, 1, "\(directory)/\(name).stdout", O_WRONLY | O_CREAT | O_TRUNC, 0o644)
-        posix_spawn_file_actions_addopen(&actions, 2, "\(directory)/\(name).stderr", O_WRONLY | O_CREAT | O_TRUNC, 0o644)
-        var attributes = posix_spawnattr_t()
-        posix_spawnattr_init(&attributes)
-        defer { posix_spawnattr_destroy(&attributes) }
-        var empty = sigset_t()
-        sigemptyset(&empty)
-        var all = sigset_t()
-        sigfillset(&all)
-        posix_spawnattr_setsigmask(&attributes, &empty)
-        posix_spawnattr_setsigdefault(&attributes, &all)
-        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
-        let argv = arguments.map { strdup($0) } + [nil]
-        defer { for p in argv { free(p) } }
-        var child: pid_t = 0
-        guard posix_spawn(&child, arguments[0], &actions, &attributes, argv, environ) == 0 else { return nil }
+        guard let child = spawnChild(arguments: arguments, stdout: "\(directory)/\(name).stdout", stderr: "\(directory)/\(name).stderr") else {
+            return nil
+        }
         pid = child
     }
 
@@ -48,7 +29,7 @@ struct BackgroundProcess {
             _ = waitpid(pid, &status, 0)
             return nil
         }
-        return status & 0x7F == 0 ? (status >> 8) & 0xFF : -(status & 0x7F)
+        return exitCode(waitStatus: status)
     }
 
     var isRunning: Bool {
