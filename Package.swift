@@ -91,9 +91,12 @@ let package = Package(
         // Also the installed model/venue artifacts (SHA-256 names).
         .target(name: "MallGateState", dependencies: ["MallGateIdentify", .product(name: "Crypto", package: "swift-crypto")], swiftSettings: strict),
 
+        // Whole-file reads with POSIX calls, for every module that loads a file (Glibc only).
+        .target(name: "MallGateSystem", swiftSettings: strict),
+
         // The venue: floors, zones, connections, sensors; validation, IMDF import, SVG plans.
         // Pure apart from reading files.
-        .target(name: "MallGateVenue", dependencies: ["CZlib"], swiftSettings: strict),
+        .target(name: "MallGateVenue", dependencies: ["CZlib", "MallGateSystem"], swiftSettings: strict),
 
         // Stage 4 — localize: windows, features, zone models, training, smoothing. Pure.
         // Optimized even in debug builds: training is numeric loops that run 20–50× slower at
@@ -138,6 +141,7 @@ let package = Package(
         .target(
             name: "MallGateDaemon",
             dependencies: [
+                "MallGateSystem",
                 "MallGateCapture",
                 "MallGateDecode",
                 "MallGateVenue",
@@ -169,6 +173,7 @@ let package = Package(
         .target(
             name: "MallGateWeb",
             dependencies: [
+                "MallGateSystem",
                 "MallGateDecode",
                 "MallGateVenue",
                 "MallGateLocalize",
@@ -198,6 +203,7 @@ let package = Package(
         .executableTarget(
             name: "mallgate",
             dependencies: [
+                "MallGateSystem",
                 "MallGateDaemon",
                 .product(name: "Logging", package: "swift-log"),
                 "MallGateCapture",
@@ -231,6 +237,7 @@ let package = Package(
         .target(
             name: "MallGateSync",
             dependencies: [
+                "MallGateSystem",
                 "MallGateWire",
                 // Pulled model files and venue layouts are installed in the state directory.
                 "MallGateState",
@@ -268,6 +275,7 @@ let package = Package(
         .executableTarget(
             name: "mallgate-collector",
             dependencies: [
+                "MallGateSystem",
                 "MallGateCollector",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),

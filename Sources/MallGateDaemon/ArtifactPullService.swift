@@ -1,3 +1,4 @@
+internal import MallGateSystem
 internal import CoreMetrics
 internal import Glibc
 public import Logging

@@ -1,3 +1,4 @@
+internal import MallGateSystem
 internal import Glibc
 internal import MallGateDecode
 internal import MallGateIdentify

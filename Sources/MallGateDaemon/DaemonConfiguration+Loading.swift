@@ -1,3 +1,4 @@
+internal import MallGateSystem
 internal import Glibc
 
 /// Why a configuration file was refused: every problem found, each naming the file, line and key.
@@ -605,16 +606,3 @@ extension String {
     }
 }
 
-/// A whole file's bytes, or nil with errno set.
-func readWholeFile(_ path: String) -> [UInt8]? {
-    guard let file = fopen(path, "rb") else { return nil }
-    defer { fclose(file) }
-    var bytes: [UInt8] = []
-    var chunk = [UInt8](repeating: 0, count: 65536)
-    while true {
-        let n = fread(&chunk, 1, chunk.count, file)
-        if n <= 0 { break }
-        bytes += chunk[0..<n]
-    }
-    return bytes
-}

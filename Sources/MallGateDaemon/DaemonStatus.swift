@@ -1,3 +1,4 @@
+internal import MallGateSystem
 internal import FoundationEssentials
 internal import Glibc
 

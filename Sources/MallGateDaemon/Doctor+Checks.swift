@@ -1,3 +1,4 @@
+internal import MallGateSystem
 internal import MallGateSync
 internal import Glibc
 internal import MallGateLocalize

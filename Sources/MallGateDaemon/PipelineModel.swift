@@ -1,3 +1,4 @@
+internal import MallGateSystem
 internal import Glibc
 public import MallGateLocalize
 public import MallGateState

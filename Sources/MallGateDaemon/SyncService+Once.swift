@@ -1,4 +1,5 @@
 // `mallgate sync --once`: seal and upload everything the buffer holds, then stop.
+internal import MallGateSystem
 internal import Glibc
 public import Logging
 internal import MallGateStore

@@ -1,6 +1,7 @@
 // Pulls what the central side publishes for this gateway — model files and venue layouts —
 // verifies it, installs it with ArtifactStore (the previous one kept for rollback) and tells
 // the daemon to reload. docs/sync-protocol.md, "Artifacts".
+internal import MallGateSystem
 public import AsyncHTTPClient
 import Glibc
 public import Logging
@@ -224,7 +225,7 @@ public actor ArtifactPuller {
             do {
                 let installed = try store.install(kind, bytes: candidate.bytes, source: .pulled, origin: configuration.artifactURL(kind)) { written in
                     // Read back what reached the disk: a bad sector or a full disk must not install.
-                    guard let onDisk = Self.readFile(written.path), onDisk == written.bytes else {
+                    guard let onDisk = readWholeFile(written.path), onDisk == written.bytes else {
                         throw PullRefusal(description: "\(written.path): the written copy differs from the download (disk full or failing?)")
                     }
                     return identity
@@ -323,19 +324,6 @@ public actor ArtifactPuller {
         } catch {
             return .failed("\(url): \(error)")
         }
-    }
-
-    static func readFile(_ path: String) -> [UInt8]? {
-        guard let file = fopen(path, "rb") else { return nil }
-        defer { fclose(file) }
-        var bytes: [UInt8] = []
-        var chunk = [UInt8](repeating: 0, count: 65536)
-        while true {
-            let n = fread(&chunk, 1, chunk.count, file)
-            if n <= 0 { break }
-            bytes += chunk[0..<n]
-        }
-        return ferror(file) == 0 ? bytes : nil
     }
 }
 

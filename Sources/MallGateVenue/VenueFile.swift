@@ -1,3 +1,4 @@
+internal import MallGateSystem
 internal import FoundationEssentials
 internal import Glibc
 
@@ -273,21 +274,10 @@ public struct VenueError: Error, CustomStringConvertible, Sendable {
 
 /// The whole file, or an error saying which file and why (errno text).
 func readFile(_ path: String) throws(VenueError) -> [UInt8] {
-    let fd = open(path, O_RDONLY)
-    guard fd >= 0 else {
-        throw VenueError(.io, file: path, message: "cannot open: \(String(cString: strerror(errno)))")
-    }
-    defer { close(fd) }
-    var bytes: [UInt8] = []
-    var chunk = [UInt8](repeating: 0, count: 65536)
-    while true {
-        let n = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
-        if n < 0 {
-            if errno == EINTR { continue }
-            throw VenueError(.io, file: path, message: "cannot read: \(String(cString: strerror(errno)))")
-        }
-        if n == 0 { return bytes }
-        bytes.append(contentsOf: chunk[0..<n])
+    do {
+        return try WholeFile.read(path)
+    } catch {
+        throw VenueError(.io, file: path, message: "cannot \(error.step.rawValue): \(error.reason)")
     }
 }
 

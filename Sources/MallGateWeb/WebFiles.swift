@@ -1,3 +1,4 @@
+internal import MallGateSystem
 internal import Glibc
 
 /// Small file operations of the web UI (calibration files, model install), with errors that
@@ -22,18 +23,7 @@ enum WebFiles {
 
     static func exists(_ path: String) -> Bool { access(path, F_OK) == 0 }
 
-    static func read(_ path: String) -> [UInt8]? {
-        guard let file = fopen(path, "rb") else { return nil }
-        defer { fclose(file) }
-        var bytes: [UInt8] = []
-        var chunk = [UInt8](repeating: 0, count: 65536)
-        while true {
-            let n = fread(&chunk, 1, chunk.count, file)
-            if n <= 0 { break }
-            bytes += chunk[0..<n]
-        }
-        return bytes
-    }
+    static func read(_ path: String) -> [UInt8]? { readWholeFile(path) }
 
     /// Appends `text` to `path` (created 0600 when missing) and flushes it to the disk.
     static func append(_ text: String, to path: String) throws(Failure) {

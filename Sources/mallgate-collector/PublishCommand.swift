@@ -1,3 +1,4 @@
+import MallGateSystem
 import ArgumentParser
 import Glibc
 import MallGateCollector
@@ -32,7 +33,7 @@ struct Publish: AsyncParsableCommand {
     }
 
     func run() async throws {
-        guard let bytes = readWholeFile(file) else {
+        guard let bytes = readWholeFile(file, limit: ArtifactPublishing.maxBytes) else {
             throw ValidationError("\(file): cannot read it (\(String(cString: strerror(errno))))")
         }
         let kind: PublishedArtifactKind = bytes.starts(with: Array("MGLM".utf8)) ? .model : .venue
@@ -61,20 +62,6 @@ struct Publish: AsyncParsableCommand {
         } catch {
             await store.close()
             throw error
-        }
-    }
-
-    /// The whole file, or nil with errno set.
-    private func readWholeFile(_ path: String) -> [UInt8]? {
-        guard let f = fopen(path, "rb") else { return nil }
-        defer { fclose(f) }
-        var out: [UInt8] = []
-        var chunk = [UInt8](repeating: 0, count: 65536)
-        while true {
-            let n = fread(&chunk, 1, chunk.count, f)
-            if n > 0 { out += chunk[0..<n] }
-            if n < chunk.count { return ferror(f) != 0 ? nil : out }
-            if out.count > ArtifactPublishing.maxBytes { return out }
         }
     }
 }

@@ -1,3 +1,4 @@
+import MallGateSystem
 import ArgumentParser
 import Glibc
 import MallGateDaemon
@@ -215,15 +216,3 @@ func isoTime(_ seconds: Int64) -> String {
     return String(decoding: buffer.prefix(n).map { UInt8(bitPattern: $0) }, as: UTF8.self)
 }
 
-/// The whole file, or nil with errno set.
-private func readWholeFile(_ path: String) -> [UInt8]? {
-    guard let f = fopen(path, "rb") else { return nil }
-    defer { fclose(f) }
-    var out: [UInt8] = []
-    var chunk = [UInt8](repeating: 0, count: 65536)
-    while true {
-        let n = fread(&chunk, 1, chunk.count, f)
-        if n > 0 { out += chunk[0..<n] }
-        if n < chunk.count { return ferror(f) != 0 ? nil : out }
-    }
-}

@@ -1,3 +1,4 @@
+import MallGateSystem
 import ArgumentParser
 import MallGateCapture
 import MallGateDecode
@@ -61,16 +62,11 @@ enum CaptureInput {
 
     /// The bytes of a file (the venue, whose exact bytes the layout hash covers).
     static func readBytes(_ path: String) throws(Failure) -> [UInt8] {
-        guard let f = fopen(path, "rb") else { throw Failure(description: "\(path): cannot open (\(String(cString: strerror(errno))))") }
-        defer { fclose(f) }
-        var bytes: [UInt8] = []
-        var chunk = [UInt8](repeating: 0, count: 65536)
-        while true {
-            let n = chunk.withUnsafeMutableBytes { fread($0.baseAddress, 1, $0.count, f) }
-            if n == 0 { break }
-            bytes += chunk[0..<n]
+        do {
+            return try WholeFile.read(path)
+        } catch {
+            throw Failure(description: "\(path): cannot \(error.step.rawValue) (\(error.reason))")
         }
-        return bytes
     }
 
     /// The venue at `path` and the hash of its bytes.
