@@ -299,7 +299,7 @@ let package = Package(
             swiftSettings: strict),
         .testTarget(name: "MallGateLocalizeTests", dependencies: ["MallGateLocalize", "MallGateVenue"], swiftSettings: strict),
         .testTarget(name: "MallGateVisitsTests", dependencies: ["MallGateVisits", "MallGateVenue"], swiftSettings: strict),
-        .testTarget(name: "MallGateVenueTests", dependencies: ["MallGateVenue"], exclude: ["Fixtures"], swiftSettings: strict),
+        .testTarget(name: "MallGateVenueTests", dependencies: ["MallGateVenue", "MallGateSystem"], exclude: ["Fixtures"], swiftSettings: strict),
         .testTarget(
             name: "MallGateStoreTests",
             dependencies: ["MallGateStore", "MallGateTestSupport", .product(name: "GRDB", package: "GRDB.swift")],
