@@ -12,6 +12,9 @@ final class TrainingThread: TaskExecutor, @unchecked Sendable {
     /// The one training thread of the process, started when first used.
     static let shared = TrainingThread()
 
+    /// The thread, for the test that checks where training runs (set once, in `init`).
+    private(set) var thread = pthread_t()
+
     // Guarded by `mutex`; `signal` counts the jobs the thread has yet to take.
     private let jobs = Mutex<[UnownedJob]>([])
     private let signal: UnsafeMutablePointer<sem_t>
@@ -27,6 +30,7 @@ final class TrainingThread: TaskExecutor, @unchecked Sendable {
         }, context)
         precondition(status == 0, "cannot start the training thread: pthread_create returned \(status)")
         pthread_detach(thread)
+        self.thread = thread
     }
 
     func enqueue(_ job: consuming ExecutorJob) {
