@@ -1,4 +1,4 @@
-import MallGateLocalize
+@testable import MallGateLocalize
 import MallGateVenue
 import Testing
 
@@ -99,5 +99,31 @@ import Testing
         #expect(Self.zone(r) == "C1" && f.deviceCount == 2)
         _ = f.update(device: 2, timeNanoseconds: 150 * Self.second, probabilities: Self.favour("C1", 0.9))
         #expect(f.deviceCount == 1)
+    }
+
+    /// Forgotten devices give their belief slots back: a crowd that comes and goes does not grow
+    /// the slab, and a newcomer in a reused slot starts from the uniform belief, not its predecessor's.
+    @Test func forgottenDevicesSlotsAreReused() {
+        var o = VenueGraphFilter.Options()
+        o.idleTimeoutSeconds = 100
+        var f = VenueGraphFilter(transitions: VenueTransitions(venue: Self.venue, classes: Self.classes), options: o)
+        for device in 0..<500 as Range<UInt64> {
+            _ = f.update(device: device, timeNanoseconds: 0, probabilities: Self.favour("A", 0.9))
+        }
+        #expect(f.slotCount == 500)
+        // 150 s later a new crowd of 500: the first update sweeps the idle ones out.
+        for device in 1000..<1500 as Range<UInt64> {
+            let r = f.update(device: device, timeNanoseconds: 150 * Self.second, probabilities: Self.favour("C1", 0.6))
+            #expect(Self.zone(r) == "C1")
+        }
+        #expect(f.deviceCount == 500 && f.slotCount == 500)
+        f.forget(device: 1000)
+        #expect(f.deviceCount == 499)
+        // The same probabilities on a fresh filter give the same answer as in the reused slot.
+        var fresh = VenueGraphFilter(transitions: VenueTransitions(venue: Self.venue, classes: Self.classes), options: o)
+        let expected = fresh.update(device: 7, timeNanoseconds: 0, probabilities: Self.favour("B", 0.5))
+        let reused = f.update(device: 2000, timeNanoseconds: 151 * Self.second, probabilities: Self.favour("B", 0.5))
+        #expect(reused.classIndex == expected.classIndex && reused.confidence == expected.confidence)
+        #expect(f.slotCount == 500)
     }
 }
