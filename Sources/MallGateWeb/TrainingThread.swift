@@ -26,7 +26,6 @@ final class TrainingThread: TaskExecutor, @unchecked Sendable {
         let context = Unmanaged.passUnretained(self).toOpaque()
         let status = pthread_create(&thread, nil, { context in
             Unmanaged<TrainingThread>.fromOpaque(context!).takeUnretainedValue().runJobs()
-            return nil
         }, context)
         precondition(status == 0, "cannot start the training thread: pthread_create returned \(status)")
         pthread_detach(thread)
