@@ -60,6 +60,13 @@ public actor PipelineEngine {
     /// Dwell of the visits that ended in each open interval, per store class, binned as the store's histogram.
     private var pendingDwell: [Int64: [Int: MallGateStore.DwellHistogram]] = [:]
     private var lastEviction = Int64.min
+    /// The pipeline clock at the last tick, and when `current` was last swept of idle devices.
+    private var lastTick = Int64.min
+    private var lastCurrentSweep = Int64.min
+    /// How long a device's latest position counts as "now" (the longer of the window and exit timeouts).
+    private var currentIdleNanoseconds: Int64 {
+        Int64(max(configuration.windows.idleTimeoutSeconds, configuration.visits.exitTimeoutSeconds) * 1e9)
+    }
     /// Latest position per device (class index, time), for "devices now per store".
     private var current: [UInt64: (classIndex: Int, time: Int64)] = [:]
     /// Sensor names → the model's sensor index, per session sensor list (cached; reset on reload).
@@ -291,8 +298,15 @@ public actor PipelineEngine {
                 lastEviction = now
             }
         }
-        let idle = Int64(max(configuration.windows.idleTimeoutSeconds, configuration.visits.exitTimeoutSeconds) * 1e9)
-        if current.count > 0, now != .min { current = current.filter { now - $0.value.time <= idle } }
+        // Rebuilding `current` is O(devices): every eighth of the idle time, not every tick
+        // (with 100,000 phones, a second dictionary each second). `devicesPerStore` skips
+        // stale entries in between.
+        let idle = currentIdleNanoseconds
+        if current.count > 0, now != .min, lastCurrentSweep == .min || now - lastCurrentSweep >= idle / 8 {
+            current = current.filter { now - $0.value.time <= idle }
+            lastCurrentSweep = now
+        }
+        lastTick = now
         heartbeatCount &+= 1
         return out
     }
@@ -355,7 +369,8 @@ public actor PipelineEngine {
     /// Devices whose latest position is in each store, keyed by store zone id.
     public var devicesPerStore: [String: Int] {
         var counts: [String: Int] = [:]
-        for (_, position) in current where model.zones[position.classIndex].isStore {
+        let idle = currentIdleNanoseconds
+        for (_, position) in current where model.zones[position.classIndex].isStore && (lastTick == .min || lastTick - position.time <= idle) {
             counts[model.zones[position.classIndex].id, default: 0] += 1
         }
         return counts

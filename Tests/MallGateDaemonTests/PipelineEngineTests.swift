@@ -107,4 +107,40 @@ struct PipelineEngineTests {
         #expect(!all.positions.isEmpty)
         #expect(await engine.counters.unknownSensor == 120)
     }
+
+    /// "Devices now per store" counts each device by its latest position, in a store, until the
+    /// idle time has passed (180 s here: the exit timeout, longer than the windows' 60 s) — also
+    /// between the sweeps that rebuild the map, which run at most every eighth of it.
+    @Test func devicesNowPerStoreFollowLatestPositionsAndForgetIdleOnes() async throws {
+        let (engine, sensors) = try await Self.engine()
+        var batch: [Observation] = []
+        // One phone per sensor, loudest at its own sensor: some end in stores, some in walkways.
+        for (index, _) in sensors.enumerated() {
+            let mac = MACAddress(0x3C, 0x22, 0xFB, 0, 1, UInt8(index))
+            for second in 0..<40 as Range<Int64> {
+                for sensor in sensors.indices {
+                    batch.append(Self.probe(mac, sensor: sensor, seconds: second, dBm: sensor == index ? -40 : -80))
+                }
+            }
+        }
+        var out = await engine.process(batch, sensors: sensors)
+        let second: Int64 = 1_000_000_000
+        let lastReading = (1_800_000_000 + 39) * second
+        // The first tick places the windows still open and sweeps (the first one always does).
+        out.append(await engine.tick(now: lastReading + 60 * second))
+        var latest: [UInt64: PositionRow] = [:]
+        for p in out.positions where (latest[p.device]?.windowEndNanoseconds ?? .min) <= p.windowEndNanoseconds { latest[p.device] = p }
+        let expected = Dictionary(latest.values.filter { $0.placement == .inside }.map { ($0.zoneName, 1) }, uniquingKeysWith: +)
+        #expect(!latest.isEmpty && !expected.isEmpty)
+        #expect(await engine.devicesPerStore == expected)
+        let oldest = try #require(latest.values.map(\.windowEndNanoseconds).min())
+        let newest = try #require(latest.values.map(\.windowEndNanoseconds).max())
+        try #require(newest - oldest < 10 * second)
+        // 170 s after the oldest position: a sweep runs and keeps everyone (all fresh).
+        _ = await engine.tick(now: oldest + 170 * second)
+        #expect(await engine.devicesPerStore == expected)
+        // 181 s after the newest, under 22.5 s after that sweep: no sweep yet, nobody counts.
+        _ = await engine.tick(now: newest + 181 * second)
+        #expect(await engine.devicesPerStore.isEmpty)
+    }
 }
