@@ -118,6 +118,63 @@ struct DoctorUpstreamTests {
         await collector.stop()
         await store.close()
     }
+
+    /// Mutual TLS: a collector (behind a TLS front) that requires a client certificate from its
+    /// CA refuses a gateway without one and accepts it with `client_certificate_file` and
+    /// `client_key_file` — the same TLS set-up the uploader uses.
+    @Test("a collector that requires a client certificate: refused without one, accepted with client_certificate_file",
+          .enabled(if: shell("command -v openssl >/dev/null").status == 0, "openssl is not installed"))
+    func mutualTLS() async throws {
+        let directory = temporaryDirectory("doctor-mtls")
+        let made = shell("""
+            cd \(sh(directory)) && \
+            openssl req -x509 -newkey rsa:2048 -nodes -keyout key.pem -out cert.pem -days 2 -subj /CN=127.0.0.1 -addext subjectAltName=IP:127.0.0.1 && \
+            openssl req -x509 -newkey rsa:2048 -nodes -keyout ca-key.pem -out ca.pem -days 2 -subj /CN=gateways-ca && \
+            openssl req -newkey rsa:2048 -nodes -keyout client-key.pem -out client.csr -subj /CN=gw-doc && \
+            openssl x509 -req -in client.csr -CA ca.pem -CAkey ca-key.pem -CAcreateserial -out client.pem -days 2
+            """, mergeStderr: true)
+        try #require(made.status == 0, "\(made.output)")
+        var server = TLSConfiguration.makeServerConfiguration(
+            certificateChain: try NIOSSLCertificate.fromPEMFile(directory + "/cert.pem").map { .certificate($0) },
+            privateKey: .privateKey(try NIOSSLPrivateKey(file: directory + "/key.pem", format: .pem)))
+        server.certificateVerification = .noHostnameVerification
+        server.trustRoots = .certificates(try NIOSSLCertificate.fromPEMFile(directory + "/ca.pem"))
+        let tls = try NIOSSLContext(configuration: server)
+        let store = try StoreKind.sqlite.make("doctormtls")
+        let collector = try await startCollector(store)
+        let token = try await register(store, "gw-doc", venue: "demo-mall")
+        let front = try await FaultProxy(targetPort: collector.port, script: [], tls: tls)
+        let url = "https://127.0.0.1:\(front.port)"
+        let trustServer = "ca_file = \"\(directory)/cert.pem\""
+
+        let without = try #require(await Self.report(url: url, token: token, extra: trustServer))
+        #expect(without.status == .fail, "\(without.line)")
+        #expect(!without.message.contains("token accepted"), "\(without.line)")
+
+        // A certificate from another CA is refused as well.
+        let stranger = shell("""
+            cd \(sh(directory)) && openssl req -x509 -newkey rsa:2048 -nodes -keyout stranger-key.pem -out stranger.pem -days 2 -subj /CN=gw-doc
+            """, mergeStderr: true)
+        try #require(stranger.status == 0, "\(stranger.output)")
+        let foreign = try #require(await Self.report(url: url, token: token, extra: trustServer + """
+
+            client_certificate_file = "\(directory)/stranger.pem"
+            client_key_file = "\(directory)/stranger-key.pem"
+            """))
+        #expect(foreign.status == .fail, "\(foreign.line)")
+
+        let with = try #require(await Self.report(url: url, token: token, extra: trustServer + """
+
+            client_certificate_file = "\(directory)/client.pem"
+            client_key_file = "\(directory)/client-key.pem"
+            """))
+        #expect(with.status == .ok, "\(with.line)")
+        #expect(with.message.contains("TLS certificate valid, token accepted"), "\(with.line)")
+
+        await front.close()
+        await collector.stop()
+        await store.close()
+    }
 }
 
 /// A loopback TCP port nobody listens on right now (bound and released: a later bind may race, rarely).
