@@ -70,6 +70,16 @@ public struct Observation: Sendable {
             sequenceNumber: deviceHasSequenceNumber ? frame.sequenceNumber : nil))
     }
 
+    /// Whether ``event`` is a probe request, asked without building the event.
+    public var isProbeRequest: Bool { deviceKind == nil }
+
+    /// The probe request, read in place (meaningful when ``isProbeRequest``): the pipeline's hot
+    /// path reads a few of its fields per frame, and ``event`` first copies the whole request, a
+    /// few hundred bytes, into the enum.
+    public var probeRequest: ProbeRequest {
+        _read { yield frame }
+    }
+
     /// The radio data the frame came with.
     public var radio: RadioInfo { frame.radio }
 

@@ -137,7 +137,7 @@ public actor PipelineEngine {
         var heard = [Int64](repeating: .min, count: sessionSensors.count)
         var probes = [UInt64](repeating: 0, count: sessionSensors.count)
         for o in batch {
-            guard case .probeRequest(let p) = o.event else { continue }
+            guard o.isProbeRequest else { continue }
             counters.probeRequests &+= 1  // UInt64: centuries of frames
             probes[o.sensor] &+= 1
             heard[o.sensor] = max(heard[o.sensor], o.timestampNanoseconds)
@@ -149,15 +149,15 @@ public actor PipelineEngine {
                 continue
             }
             // Identify next: an opted-out device's frame goes no further than this line.
-            guard let id = identifier.deviceID(p.source, unixNanoseconds: o.timestampNanoseconds) else {
+            guard let id = identifier.deviceID(o.source, unixNanoseconds: o.timestampNanoseconds) else {
                 counters.optedOut &+= 1
                 continue
             }
-            guard let rssi = p.radio.plausibleSignalDBm else {
+            guard let rssi = o.radio.plausibleSignalDBm else {
                 counters.implausibleSignal &+= 1
                 continue
             }
-            let device = grouper?.assign(GroupingInput(probe: p, deviceID: id, timeNanoseconds: o.timestampNanoseconds, sensor: sensor)) ?? id
+            let device = grouper?.assign(GroupingInput(probe: o.probeRequest, deviceID: id, timeNanoseconds: o.timestampNanoseconds, sensor: sensor)) ?? id
             if let tap, tap.devices.contains(id) { tapped[device] = id }
             latestNanoseconds = max(latestNanoseconds, o.timestampNanoseconds)
             for w in windows.add(device: device, sensor: sensor, timeNanoseconds: o.timestampNanoseconds, rssi: Float(rssi)) {

@@ -1,4 +1,5 @@
 public import MallGateVenue
+internal import RealModule
 
 /// Which classes a device can move between, taken from the venue's connections: the
 /// transition structure of ``VenueGraphFilter``.
@@ -69,11 +70,12 @@ public struct VenueTransitions: Sendable, Equatable {
 /// Why 16 bits and a slab: a gateway in a busy mall tracks tens of thousands of phones, and a
 /// `[Float]` of ~70 classes per device (its own heap block, header and all) was the largest
 /// per-device cost of the agent, 31 MB at 100,000 devices. The arithmetic stays in `Float`; only
-/// the stored belief is rounded, as the square root of each class's probability in steps of
-/// 1/65535 (the square root spends the resolution on small probabilities: the smallest nonzero
-/// one is 2·10⁻¹⁰, a probability of 10⁻⁶ keeps two significant digits, 0.5 keeps five). Integer
-/// conversions cost little everywhere; half-precision floats were as accurate but took 8 % more
-/// CPU in replay on x86-64, which converts them in software.
+/// the stored belief is rounded, as −log₂ p in steps of 1/256 (a relative error of 0.14 % at
+/// most, down to 2⁻²⁵⁶, below what a `Float` holds). The logarithm matters: a zone the filter
+/// has all but ruled out keeps a tiny probability that three windows of strong evidence can
+/// still raise to the top, as with full floats; a linear or square-root code rounds it to zero,
+/// and only the slow walk over the venue graph brings it back. (Half-precision floats cost 8 %
+/// more CPU on x86-64, which converts them in software.)
 public struct VenueGraphFilter: Sendable {
     public struct Options: Sendable, Equatable {
         /// Probability per step of moving to a connected zone (split evenly among them).
@@ -106,7 +108,7 @@ public struct VenueGraphFilter: Sendable {
     public var options: Options
     private var devices: [UInt64: DeviceSlot] = [:]
     /// The beliefs: slot k's is `slab[k * classCount ..< (k + 1) * classCount]`, each class's
-    /// probability p stored as round(√p · 65535).
+    /// probability p stored as min(65535, round(−log₂ p · 256)).
     private var slab: [UInt16] = []
     /// Slots of forgotten devices, reused before the slab grows.
     private var freeSlots: [Int32] = []
@@ -189,9 +191,8 @@ public struct VenueGraphFilter: Sendable {
         let base = Int(index) * c
         slab.withUnsafeBufferPointer { stored in
             working.withUnsafeMutableBufferPointer { b in
-                for j in 0..<c {
-                    let root = Float(stored[base + j]) * (1 / 65535)
-                    b[j] = root * root
+                Self.probabilityOfCode.withUnsafeBufferPointer { table in
+                    for j in 0..<c { b[j] = table[Int(stored[base + j])] }
                 }
             }
         }
@@ -203,12 +204,19 @@ public struct VenueGraphFilter: Sendable {
         let base = Int(index) * c
         working.withUnsafeBufferPointer { b in
             slab.withUnsafeMutableBufferPointer { stored in
-                for j in 0..<c {
-                    stored[base + j] = UInt16(min(65535, (max(0, b[j]).squareRoot() * 65535).rounded()))
-                }
+                for j in 0..<c { stored[base + j] = Self.code(b[j]) }
             }
         }
     }
+
+    /// The stored code of probability `p`: round(−log₂ p · 256), 65535 for 0 and anything below 2⁻²⁵⁶.
+    static func code(_ p: Float) -> UInt16 {
+        guard p > 0 else { return 65535 }
+        return UInt16(min(65535, max(0, (-Float.log2(p) * 256).rounded())))
+    }
+
+    /// The probability of each code (2^(−code/256); code 65535 is 0), 256 KiB made once.
+    static let probabilityOfCode: [Float] = (0..<65536).map { $0 == 65535 ? 0 : Float.exp2(-Float($0) / 256) }
 
     private mutating func allocateSlot() -> Int32 {
         if let reused = freeSlots.popLast() { return reused }

@@ -126,4 +126,21 @@ import Testing
         #expect(reused.classIndex == expected.classIndex && reused.confidence == expected.confidence)
         #expect(f.slotCount == 500)
     }
+
+    /// The stored code keeps tiny probabilities (a zone all but ruled out) within 0.3 % instead
+    /// of rounding them to zero, so strong evidence can still bring that zone back as fast as
+    /// with full floats; zero stays zero and 1 stays 1.
+    @Test func storedBeliefsKeepTinyProbabilities() {
+        let table = VenueGraphFilter.probabilityOfCode
+        for exponent in stride(from: 0, through: -140, by: -7) {
+            for mantissa: Float in [1, 1.37, 1.999] {
+                let p = Float(sign: .plus, exponent: exponent, significand: mantissa)
+                guard p <= 1 else { continue }
+                let decoded = table[Int(VenueGraphFilter.code(p))]
+                #expect(decoded > 0 && abs(decoded - p) / p < 0.003, "\(p) → \(decoded)")
+            }
+        }
+        #expect(VenueGraphFilter.code(0) == 65535 && table[65535] == 0)
+        #expect(VenueGraphFilter.code(1) == 0 && table[0] == 1)
+    }
 }
