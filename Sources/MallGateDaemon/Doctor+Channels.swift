@@ -110,9 +110,10 @@ extension Doctor {
 }
 
 extension DoctorEnvironment {
-    /// Runs a shell command and returns its standard output, or nil when it fails or prints nothing.
-    static func commandOutput(_ command: String) -> String? {
-        guard let pipe = popen(command + " 2>/dev/null", "r") else { return nil }
+    /// Runs a shell command line; its exit status and what it printed on stdout (nil when it
+    /// could not be started). The doctor's one way of asking a system tool (iw, timedatectl, sqlite3).
+    static func run(_ command: String) -> (status: Int32, output: String)? {
+        guard let pipe = popen(command, "r") else { return nil }
         var output: [UInt8] = []
         var buffer = [UInt8](repeating: 0, count: 4096)
         while true {
@@ -121,7 +122,18 @@ extension DoctorEnvironment {
             output += buffer[0..<n]
         }
         let status = pclose(pipe)
-        return status == 0 && !output.isEmpty ? String(decoding: output, as: UTF8.self) : nil
+        return ((status >> 8) & 0xFF, String(decoding: output, as: UTF8.self))
+    }
+
+    /// Runs a shell command and returns its standard output, or nil when it fails or prints nothing.
+    static func commandOutput(_ command: String) -> String? {
+        guard let result = run(command + " 2>/dev/null"), result.status == 0, !result.output.isEmpty else { return nil }
+        return result.output
+    }
+
+    /// `path` quoted for /bin/sh.
+    static func shellQuoted(_ path: String) -> String {
+        "'" + path.split(separator: "'", omittingEmptySubsequences: false).joined(separator: "'\\''") + "'"
     }
 
     /// `iw dev NAME info` (interface names are checked to be shell-safe first).

@@ -296,13 +296,9 @@ extension DoctorEnvironment {
 
     /// `timedatectl show -p NTPSynchronized --value` (systemd's view), for when adjtimex cannot be asked.
     static func timedatectlClockSync() -> ClockSync {
-        guard let pipe = popen("timedatectl show -p NTPSynchronized --value 2>/dev/null", "r") else {
+        guard let answer = run("timedatectl show -p NTPSynchronized --value 2>/dev/null")?.output.trimmingWhitespace() else {
             return .unknown(detail: "neither adjtimex nor timedatectl answered")
         }
-        var buffer = [UInt8](repeating: 0, count: 64)
-        let count = fread(&buffer, 1, buffer.count, pipe)
-        pclose(pipe)
-        let answer = String(decoding: buffer.prefix(max(0, count)), as: UTF8.self).trimmingWhitespace()
         switch answer {
         case "yes": return .synchronised
         case "no": return .unsynchronised(detail: "timedatectl: NTPSynchronized=no")
@@ -326,24 +322,8 @@ extension DoctorEnvironment {
 
     /// `sqlite3 -readonly FILE 'PRAGMA quick_check;'`, or nil when the sqlite3 command is not installed.
     public static let sqliteCLIQuickCheck: @Sendable (String) -> String? = { path in
-        guard let probe = popen("command -v sqlite3 >/dev/null 2>&1 && echo yes", "r") else { return nil }
-        var found = [CChar](repeating: 0, count: 8)
-        let present = fgets(&found, 8, probe) != nil
-        pclose(probe)
-        guard present else { return nil }
-        var quoted = "'"
-        for ch in path { if ch == "'" { quoted += "'\\''" } else { quoted.append(ch) } }
-        quoted += "'"
-        guard let pipe = popen("sqlite3 -readonly \(quoted) 'PRAGMA quick_check;' 2>&1", "r") else { return nil }
-        var output: [UInt8] = []
-        var buffer = [UInt8](repeating: 0, count: 4096)
-        while true {
-            let n = fread(&buffer, 1, buffer.count, pipe)
-            if n <= 0 { break }
-            output += buffer[0..<n]
-        }
-        pclose(pipe)
-        return String(decoding: output, as: UTF8.self)
+        guard commandOutput("command -v sqlite3") != nil else { return nil }
+        return run("sqlite3 -readonly \(shellQuoted(path)) 'PRAGMA quick_check;' 2>&1")?.output
     }
 
     /// Resolves `host` and tries each address with a non-blocking connect bounded by the timeout.
