@@ -21,7 +21,8 @@ struct GatewaySyncTests {
 
     func runThenCompare(_ kind: StoreKind) async throws {
         let f = try #require(await DemoGateway.fixture.value, "simulating or training the demo venue failed")
-        let store = try kind.make("gwrun")
+        let (store, location) = try kind.makeLocated("gwrun")
+        let database = DemoGateway.CollectorDatabase(kind, location)
         let collector = try await startCollector(store)
         let token = try await register(store, "gw-run", venue: "demo-mall")
         let g = DemoGateway.configure(f, name: "gwrun-\(kind)", url: collector.url, gateway: "gw-run", upstream: "batch_rows = 300")
@@ -45,7 +46,7 @@ struct GatewaySyncTests {
         let flush = await DemoGateway.run("sync --once --config gateway.toml", token: token, directory: g.directory)
         #expect(flush.status == 0, "\(flush.output)")
         #expect(flush.output.contains("delivered"), "\(flush.output)")
-        try await DemoGateway.expectSameRows(state: g.state, store: store)
+        try await DemoGateway.expectSameRows(state: g.state, store: store, database: database)
 
         // Nothing left: a second sync sends nothing and succeeds.
         let again = await DemoGateway.run("sync --once --config gateway.toml", token: token, directory: g.directory)
@@ -103,7 +104,7 @@ struct GatewaySyncTests {
         #expect(status == 0, "sync --once: \(syncing.output) \(syncing.errors)")
         #expect(syncing.output.contains("already at the collector"), "the in-flight batch came back as a duplicate: \(syncing.output)")
 
-        try await DemoGateway.expectSameRows(state: g.state, store: store, minimumPositions: buffered)
+        try await DemoGateway.expectSameRows(state: g.state, store: store, database: .sqlite(path: databasePath), minimumPositions: buffered)
         // No check here that batches were sealed under the clock a day behind: killed this early,
         // the daemon has often sealed every row it wrote, so `sync --once` seals none. The clock
         // stepping both ways under a sealing gateway is clockStepsForwardAndBack's subject.
@@ -134,12 +135,12 @@ struct GatewaySyncTests {
 
     /// SIGTERM, then `sync --once` for the rows shutdown writes; the collector must then hold exactly the gateway's rows.
     func stopFlushAndCompare(_ daemon: GatewayProcess, _ g: (directory: String, config: String, state: String), token: String,
-                             store: any CollectorStore, environment: String = "", sourceLocation: SourceLocation = #_sourceLocation) async throws {
+                             store: any CollectorStore, database: DemoGateway.CollectorDatabase, environment: String = "", sourceLocation: SourceLocation = #_sourceLocation) async throws {
         daemon.signal(SIGTERM)
         #expect(try await daemon.exitStatus(seconds: 60) == 0, "\(daemon.errors)", sourceLocation: sourceLocation)
         let flush = await DemoGateway.run("sync --once --config gateway.toml", token: token, directory: g.directory, environment: environment)
         #expect(flush.status == 0, "\(flush.output)", sourceLocation: sourceLocation)
-        try await DemoGateway.expectSameRows(state: g.state, store: store, sourceLocation: sourceLocation)
+        try await DemoGateway.expectSameRows(state: g.state, store: store, database: database, sourceLocation: sourceLocation)
     }
 
     @Test("fault: the collector restarted mid-stream (same port and database) while mallgate run uploads — no loss, no duplicates, drained")
@@ -175,7 +176,7 @@ struct GatewaySyncTests {
         #expect(status.map(Self.drained) == true, "not drained after the restart: \(String(describing: status?.sync))")
         let after = try await store.tableCounts().batches
         #expect(after > before, "batches arrived after the restart (\(before) before, \(after) after)")
-        try await stopFlushAndCompare(daemon, g, token: token, store: store)
+        try await stopFlushAndCompare(daemon, g, token: token, store: store, database: .sqlite(path: databasePath))
         #expect(try await store.sequenceGaps(gateway: "gw-restart").count <= 1, "at most the range below the gateway's first sequence")
         await collector.stop()
         await store.close()
@@ -184,7 +185,7 @@ struct GatewaySyncTests {
     @Test("fault: mallgate run SIGKILLed with a batch in flight (stored, answer lost), then started again — the resend is a duplicate, nothing lost or doubled")
     func gatewayKilledMidBatchThenRestarted() async throws {
         let f = try #require(await DemoGateway.fixture.value, "simulating or training the demo venue failed")
-        let store = try StoreKind.sqlite.make("gwkill")
+        let (store, location) = try StoreKind.sqlite.makeLocated("gwkill")
         let collector = try await startCollector(store)
         let token = try await register(store, "gw-kill", venue: "demo-mall")
         // The first upload reaches the collector and is stored; its answer never comes back.
@@ -214,7 +215,7 @@ struct GatewaySyncTests {
         let status = try await waitForStatus(g.state, seconds: 120) { Self.drained($0) && $0.pid == second.pid }
         #expect(status.map(Self.drained) == true, "not drained after the restart: \(String(describing: status?.sync)) \(second.errors)")
         #expect((status?.sync?.duplicates ?? 0) >= 1, "the in-flight batch came back as a duplicate: \(String(describing: status?.sync))")
-        try await stopFlushAndCompare(second, g, token: token, store: store)
+        try await stopFlushAndCompare(second, g, token: token, store: store, database: .sqlite(path: location))
         #expect(try await store.sequenceGaps(gateway: "gw-kill").count <= 1, "at most the range below the gateway's first sequence")
         await proxy.close()
         await collector.stop()
@@ -268,7 +269,7 @@ struct GatewaySyncTests {
         collector = try await startCollector(store, port: port)
         let status = try await waitForStatus(g.state, seconds: 120, until: Self.drained)
         #expect(status.map(Self.drained) == true, "not drained: \(String(describing: status?.sync)) \(daemon.errors)")
-        try await stopFlushAndCompare(daemon, g, token: token, store: store, environment: "MALLGATE_FAULT_CLOCK_OFFSET_FILE=\(sh(offsetFile))")
+        try await stopFlushAndCompare(daemon, g, token: token, store: store, database: .sqlite(path: databasePath), environment: "MALLGATE_FAULT_CLOCK_OFFSET_FILE=\(sh(offsetFile))")
 
         // The outbox saw the clock jump both ways (sequences are its row ids: they grew regardless,
         // and the collector, which orders by them, accepted every batch once).
