@@ -49,6 +49,22 @@ struct ArtifactPullTests {
         return f
     }
 
+    /// A gateway directory for hand installs: model A configured, the fixture's captures as source.
+    static func gateway(_ f: Fixture, _ name: String) throws -> (directory: String, state: String, config: String) {
+        let directory = makeTemporaryDirectory(name)
+        let state = directory + "/state"
+        let config = directory + "/gateway.toml"
+        try #require(writeText(config, """
+            venue = "\(f.venue)"
+            model = "\(f.modelA)"
+            state_directory = "\(state)"
+            [[sources]]
+            kind = "directory"
+            path = "\(f.captures)"
+            """))
+        return (directory, state, config)
+    }
+
     /// The SHA-256 `sha256sum` computes (an independent implementation).
     static func sha256(_ path: String) -> String {
         String(shell("sha256sum \(sh(path))").output.prefix(64))
@@ -171,17 +187,7 @@ struct ArtifactPullTests {
 
     @Test func aCorruptOrForeignArtifactIsNeverInstalledByHand() async throws {
         let f = try #require(await Self.fixture.value, "the simulate/train fixture failed")
-        let directory = makeTemporaryDirectory("install")
-        let state = directory + "/state"
-        let config = directory + "/gateway.toml"
-        try #require(writeText(config, """
-            venue = "\(f.venue)"
-            model = "\(f.modelA)"
-            state_directory = "\(state)"
-            [[sources]]
-            kind = "directory"
-            path = "\(f.captures)"
-            """))
+        let (directory, state, config) = try Self.gateway(f, "install")
         let install = { (file: String) in await shellOffPool("\(sh(mallgateBinary)) artifacts install --no-reload --config \(sh(config)) \(sh(file)) 2>&1") }
         // A flipped byte: the model file's CRC catches it.
         var bytes = try #require(readFile(f.modelB))
@@ -208,17 +214,7 @@ struct ArtifactPullTests {
     @Test(arguments: ["written", "verified", "renamed", "switched"])
     func anInstallKilledAfterAnyStepLeavesARunnableModel(step: String) async throws {
         let f = try #require(await Self.fixture.value, "the simulate/train fixture failed")
-        let directory = makeTemporaryDirectory("kill-\(step)")
-        let state = directory + "/state"
-        let config = directory + "/gateway.toml"
-        try #require(writeText(config, """
-            venue = "\(f.venue)"
-            model = "\(f.modelA)"
-            state_directory = "\(state)"
-            [[sources]]
-            kind = "directory"
-            path = "\(f.captures)"
-            """))
+        let (directory, state, config) = try Self.gateway(f, "kill-\(step)")
         let first = await shellOffPool("\(sh(mallgateBinary)) artifacts install --no-reload --config \(sh(config)) \(sh(f.modelB)) 2>&1")
         try #require(first.status == 0, "\(first.output)")
         // Another model for the same layout, killed mid-install.

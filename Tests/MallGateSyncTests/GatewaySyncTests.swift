@@ -58,11 +58,8 @@ struct GatewaySyncTests {
     @Test("faults: gateway SIGKILLed with a batch in flight, collector restarted mid-drain, clock a day ahead then behind — no loss, no duplicates")
     func throughFaults() async throws {
         let f = try #require(await DemoGateway.fixture.value, "simulating or training the demo venue failed")
-        let databasePath = temporaryDirectory("gwfault-collector") + "/collector.sqlite"
-        var store: any CollectorStore = try SQLiteCollectorStore(path: databasePath)
-        var collector = try await startCollector(store)
+        var (databasePath, store, collector, token) = try await Self.sqliteCollector("gwfault-collector", gateway: "gw-fault")
         let port = collector.port
-        let token = try await register(store, "gw-fault", venue: "demo-mall")
         // The first upload reaches the collector but its answer is lost; then a stall, a reset and a 503.
         // The stalls also keep the lost-answer batch unresolved for several seconds, so the kill
         // below lands while it is in flight even when the test runner is slow to notice.
@@ -128,6 +125,15 @@ struct GatewaySyncTests {
     }
 
     /// Every capture replayed and nothing left to send (no unsealed rows, no pending batch).
+    /// A collector on a SQLite file of its own with `gateway` registered for the demo venue; the
+    /// fault tests stop it and start it again on the same port and database.
+    static func sqliteCollector(_ label: String, gateway: String) async throws -> (path: String, store: any CollectorStore, collector: RunningCollector, token: String) {
+        let path = temporaryDirectory(label) + "/collector.sqlite"
+        let store: any CollectorStore = try SQLiteCollectorStore(path: path)
+        let collector = try await startCollector(store)
+        return (path, store, collector, try await register(store, gateway, venue: "demo-mall"))
+    }
+
     static func drained(_ s: DaemonStatus) -> Bool {
         guard s.sourcesRunning == 0, let sync = s.sync else { return false }
         return sync.backlogRows == 0 && sync.pendingBatches == 0 && sync.sentBatches > 0
@@ -146,11 +152,8 @@ struct GatewaySyncTests {
     @Test("fault: the collector restarted mid-stream (same port and database) while mallgate run uploads — no loss, no duplicates, drained")
     func collectorRestartedMidStream() async throws {
         let f = try #require(await DemoGateway.fixture.value, "simulating or training the demo venue failed")
-        let databasePath = temporaryDirectory("gwrestart-collector") + "/collector.sqlite"
-        var store: any CollectorStore = try SQLiteCollectorStore(path: databasePath)
-        var collector = try await startCollector(store)
+        var (databasePath, store, collector, token) = try await Self.sqliteCollector("gwrestart-collector", gateway: "gw-restart")
         let port = collector.port
-        let token = try await register(store, "gw-restart", venue: "demo-mall")
         let g = DemoGateway.configure(
             f, name: "gwrestart", url: collector.url, gateway: "gw-restart",
             upstream: "batch_rows = 100\nconnect_timeout_seconds = 1\nresponse_timeout_seconds = 1\nrequest_timeout_seconds = 2\nbackoff_max_seconds = 1")
@@ -225,11 +228,8 @@ struct GatewaySyncTests {
     @Test("fault: the running gateway's clock steps a day forward, then a day back, while it seals a backlog — sequences only grow, no loss, no duplicates, drained")
     func clockStepsForwardAndBack() async throws {
         let f = try #require(await DemoGateway.fixture.value, "simulating or training the demo venue failed")
-        let databasePath = temporaryDirectory("gwclock-collector") + "/collector.sqlite"
-        var store: any CollectorStore = try SQLiteCollectorStore(path: databasePath)
-        var collector = try await startCollector(store)
+        var (databasePath, store, collector, token) = try await Self.sqliteCollector("gwclock-collector", gateway: "gw-clock")
         let port = collector.port
-        let token = try await register(store, "gw-clock", venue: "demo-mall")
         // The collector is away at first, so the backlog is sealed a few batches per (1 s) retry:
         // slow enough to seal batches under each clock.
         await collector.stop()
