@@ -11,6 +11,7 @@
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$root"
+. scripts/bench/lib.sh
 venue=firmware-configs/venues/demo-mall.json
 devices=${DEVICES:-100000}
 cpu=${CPU:-0}
@@ -19,17 +20,8 @@ out=bench-out/memory
 crowd=bench-out/crowd-$devices
 mkdir -p "$out"
 [ -s "$crowd/L0-s01-ap.pcap" ] || python3 scripts/bench/make-crowd-pcaps.py "$venue" "$crowd" --devices "$devices"
-[ -s "$out/model.mgm" ] || "$bin" train --venue "$venue" --from-layout --folds 0 --models mlp --quiet --output "$out/model.mgm" >/dev/null
-cat > "$out/gateway.toml" <<TOML
-venue = "$root/$venue"
-model = "$root/$out/model.mgm"
-state_directory = "$root/$out/state"
-[[sources]]
-kind = "directory"
-path = "$root/$crowd"
-[metrics]
-enabled = false
-TOML
+layout_model "$out"
+replay_config "$out" "$crowd"
 echo "# $(date -u +%FT%TZ) $(uptime | sed 's/.*load/load/')"
 rm -rf "$out/state"
 /usr/bin/time -v -o "$out/time-v.txt" taskset -c "$cpu" "$bin" replay --config "$out/gateway.toml" "$crowd" --quiet > "$out/replay.txt"

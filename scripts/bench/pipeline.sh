@@ -18,6 +18,7 @@
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$root"
+. scripts/bench/lib.sh
 venue=firmware-configs/venues/demo-mall.json
 cpu=${CPU:-0}
 runs=${RUNS:-3}
@@ -29,17 +30,8 @@ mkdir -p "$out"
 if [ ! -s "$sim/summary.json" ]; then
     "$bin" simulate --venue "$venue" --out "$sim" --duration "${DURATION:-2h}" --visitors "${VISITORS:-2000}" --seed 7 --no-calibration-walk >/dev/null
 fi
-[ -s "$out/model.mgm" ] || "$bin" train --venue "$venue" --from-layout --folds 0 --models mlp --quiet --output "$out/model.mgm" >/dev/null
-cat > "$out/gateway.toml" <<TOML
-venue = "$root/$venue"
-model = "$root/$out/model.mgm"
-state_directory = "$root/$out/state"
-[[sources]]
-kind = "directory"
-path = "$root/$sim"
-[metrics]
-enabled = false
-TOML
+layout_model "$out"
+replay_config "$out" "$sim"
 files=("$sim"/*.pcap)
 # The probe-request count every contender is divided by: what the replay itself reports.
 timed() {  # name, command...: one timed run → "name wall cpu rss"

@@ -13,6 +13,7 @@
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$root"
+. scripts/bench/lib.sh
 venue=${VENUE:-firmware-configs/venues/demo-mall.json}
 cpu=${CPU:-1}
 runs=${RUNS:-3}
@@ -25,16 +26,7 @@ if [ ! -s "$sim/summary.json" ]; then
     "$bin" simulate --venue "$venue" --out "$sim" --duration "${DURATION:-10m}" --visitors "${VISITORS:-150}" --seed 5 >/dev/null
 fi
 [ -s "$out/model.mgm" ] || "$bin" train --venue "$venue" --captures "$sim" --labels "$sim/labels.csv" --folds 0 --models mlp --output "$out/model.mgm" --quiet >/dev/null
-cat > "$out/gateway.toml" <<TOML
-venue = "$root/$venue"
-model = "$root/$out/model.mgm"
-state_directory = "$root/$out/state"
-[[sources]]
-kind = "directory"
-path = "$root/$sim"
-[metrics]
-enabled = false
-TOML
+replay_config "$out" "$sim"
 best=""
 for i in $(seq "$runs"); do
     rm -rf "$out/state"

@@ -11,6 +11,7 @@
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$root"
+. scripts/bench/lib.sh
 venue=firmware-configs/venues/demo-mall.json
 bin=${MALLGATE:-.build/release/mallgate}
 cpu=${CPU:-0}
@@ -21,17 +22,8 @@ mkdir -p "$out"
 if [ ! -s "$sim/summary.json" ]; then
     "$bin" simulate --venue "$venue" --out "$sim" --duration "${DURATION:-24h}" --visitors "${VISITORS:-24000}" --seed 11 --no-calibration-walk >/dev/null
 fi
-[ -s "$out/model.mgm" ] || "$bin" train --venue "$venue" --from-layout --folds 0 --models mlp --quiet --output "$out/model.mgm" >/dev/null
-cat > "$out/gateway.toml" <<TOML
-venue = "$root/$venue"
-model = "$root/$out/model.mgm"
-state_directory = "$root/$out/state"
-[[sources]]
-kind = "directory"
-path = "$root/$sim"
-[metrics]
-enabled = false
-TOML
+layout_model "$out"
+replay_config "$out" "$sim"
 total=$(cat "$sim"/*.pcap | wc -c)
 echo "# $(date -u +%FT%TZ) $(uptime | sed 's/.*load/load/'); captures $total bytes"
 rm -rf "$out/state"
