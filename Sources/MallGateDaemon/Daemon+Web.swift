@@ -1,4 +1,3 @@
-internal import MallGateSystem
 internal import Glibc
 internal import MallGateDecode
 internal import MallGateIdentify
@@ -16,8 +15,6 @@ final class PipelineWebBackend: WebBackend {
     let live: Bool
     /// A copy of the pipeline's identify stage (same key, rotation and opt-out list).
     private let identifier: Mutex<DeviceIdentifier>
-    /// The venue file's hash, per venue path and content.
-    private let hashes = Mutex<(path: String, venue: Venue, hash: UInt64)?>(nil)
     /// Visits with a row id above `mark` are "today" (`day` is that day's midnight).
     private let today: Mutex<(day: Int64?, mark: Int64)>
 
@@ -33,14 +30,8 @@ final class PipelineWebBackend: WebBackend {
     func layout() async -> WebLayout {
         let model = await service.engine.pipelineModel
         let configuration = service.currentConfiguration
-        let hash = hashes.withLock { cached -> UInt64 in
-            if let cached, cached.path == configuration.venuePath, cached.venue == model.venue { return cached.hash }
-            let hash = readWholeFile(configuration.venuePath).map { LayoutHash.fnv1a64($0) } ?? model.model.layoutHash
-            cached = (configuration.venuePath, model.venue, hash)
-            return hash
-        }
         return WebLayout(
-            venue: model.venue, layoutHash: hash, modelZones: model.model.classes.classes.map { $0[0] },
+            venue: model.venue, layoutHash: model.layoutHash, modelZones: model.model.classes.classes.map { $0[0] },
             modelPath: configuration.modelPath, stateDirectory: configuration.stateDirectory)
     }
 

@@ -18,6 +18,9 @@ public struct PipelineModel: Sendable {
     let layout: VisitLayout
     /// Which files were loaded; nil when built in memory.
     public internal(set) var provenance: Provenance?
+    /// The layout hash of the venue file that was loaded (what a model trained for this venue
+    /// must carry); built in memory, the model's own.
+    public internal(set) var layoutHash: UInt64
     /// Why installed artifacts were passed over by ``load(_:)`` (empty when none was).
     public internal(set) var notes: [String] = []
 
@@ -137,8 +140,9 @@ public struct PipelineModel: Sendable {
             throw LoadError(description: "\(venueFile.path): \(problem)")
         }
         let model: LocalizationModel
+        let layoutHash = LayoutHash.fnv1a64(venueFile.bytes)
         do {
-            model = try ModelFile.decode(modelFile.bytes, source: modelFile.path, venue: (venue.id, LayoutHash.fnv1a64(venueFile.bytes)))
+            model = try ModelFile.decode(modelFile.bytes, source: modelFile.path, venue: (venue.id, layoutHash))
         } catch {
             throw LoadError(description: "\(error)")
         }
@@ -151,6 +155,7 @@ public struct PipelineModel: Sendable {
             throw LoadError(description: "\(configuration.file): sensor \"\(unknown)\" is not a sensor of the model \(modelFile.path) (its sensors: \(model.features.sensorNames.joined(separator: ", "))); use the venue's sensor ids")
         }
         var loaded = PipelineModel(venue: venue, model: model)
+        loaded.layoutHash = layoutHash
         loaded.provenance = Provenance(
             venuePath: venueFile.path, venueSHA256: venueFile.sha256, venueSource: venueFile.source,
             modelPath: modelFile.path, modelSHA256: modelFile.sha256, modelSource: modelFile.source)
@@ -160,6 +165,7 @@ public struct PipelineModel: Sendable {
     public init(venue: Venue, model: LocalizationModel) {
         self.venue = venue
         self.model = model
+        self.layoutHash = model.layoutHash
         let byID = Dictionary(venue.zones.map { ($0.id, $0) }, uniquingKeysWith: { a, _ in a })
         let storey = Dictionary(venue.floors.map { ($0.id, $0.index) }, uniquingKeysWith: { a, _ in a })
         zones = model.classes.classes.map { parts in

@@ -143,4 +143,18 @@ struct PipelineEngineTests {
         _ = await engine.tick(now: newest + 181 * second)
         #expect(await engine.devicesPerStore.isEmpty)
     }
+
+    /// The loaded model carries the layout hash of the venue bytes it was loaded from (what the
+    /// web page's training stamps on a new model), the same as the model's own and as a hash of
+    /// the file computed here.
+    @Test func theLoadedModelKnowsItsVenueFilesLayoutHash() async throws {
+        let f = try #require(await DaemonProcessTests.fixture.value, "the simulate/train fixture failed")
+        let (config, _) = DaemonProcessTests.writeConfiguration(f, name: "layout-hash", sources: DaemonProcessTests.replaySources)
+        let (_, model) = try Daemon.prepare(configPath: config)
+        let bytes = try #require(readFile(f.venue))
+        #expect(model.layoutHash == LayoutHash.fnv1a64(bytes))
+        #expect(model.layoutHash == model.model.layoutHash)
+        // Built in memory, it is the model's.
+        #expect(PipelineModel(venue: model.venue, model: model.model).layoutHash == model.model.layoutHash)
+    }
 }
