@@ -49,9 +49,10 @@ struct ArtifactPullTests {
         return f
     }
 
-    /// A gateway directory for hand installs: model A configured, the fixture's captures as source.
-    static func gateway(_ f: Fixture, _ name: String) throws -> (directory: String, state: String, config: String) {
-        let directory = makeTemporaryDirectory(name)
+    /// A gateway configuration in `directory` (a new one when nil): model A configured, the
+    /// fixture's captures as source, then `extra` (more tables).
+    static func gateway(_ f: Fixture, _ name: String, in existing: String? = nil, extra: String = "") throws -> (directory: String, state: String, config: String) {
+        let directory = existing ?? makeTemporaryDirectory(name)
         let state = directory + "/state"
         let config = directory + "/gateway.toml"
         try #require(writeText(config, """
@@ -61,6 +62,7 @@ struct ArtifactPullTests {
             [[sources]]
             kind = "directory"
             path = "\(f.captures)"
+            \(extra)
             """))
         return (directory, state, config)
     }
@@ -94,15 +96,7 @@ struct ArtifactPullTests {
         #expect(await waitFor(seconds: 30) { shell("curl -sf http://127.0.0.1:\(port)/healthz").output == "ok\n" })
 
         // The gateway: the configuration's model A, pulling every second.
-        let state = directory + "/state"
-        let config = directory + "/gateway.toml"
-        try #require(writeText(config, """
-            venue = "\(f.venue)"
-            model = "\(f.modelA)"
-            state_directory = "\(state)"
-            [[sources]]
-            kind = "directory"
-            path = "\(f.captures)"
+        let (_, state, config) = try Self.gateway(f, "pull", in: directory, extra: """
             [upstream]
             url = "http://127.0.0.1:\(port)/v1"
             token_file = "token"
@@ -112,7 +106,7 @@ struct ArtifactPullTests {
             status_interval_seconds = 0.5
             [metrics]
             enabled = false
-            """))
+            """)
         let daemon = try #require(BackgroundProcess(arguments: [mallgateBinary, "run", "--config", config], environment: [:], directory: directory))
         defer {
             kill(daemon.pid, SIGTERM)
