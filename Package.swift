@@ -174,6 +174,7 @@ let package = Package(
             name: "MallGateWeb",
             dependencies: [
                 "MallGateSystem",
+                "MallGateState",
                 "MallGateDecode",
                 "MallGateVenue",
                 "MallGateLocalize",
@@ -351,7 +352,7 @@ let package = Package(
         .testTarget(
             name: "MallGateWebTests",
             dependencies: [
-                "MallGateWeb", "MallGateVenue", "MallGateDecode", "MallGateIdentify", "MallGateLocalize", "MallGateTestSupport",
+                "MallGateWeb", "MallGateState", "MallGateVenue", "MallGateDecode", "MallGateIdentify", "MallGateLocalize", "MallGateTestSupport",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
             ],

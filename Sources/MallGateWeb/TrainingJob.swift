@@ -1,4 +1,5 @@
 internal import MallGateLocalize
+internal import MallGateState
 internal import MallGateSimulator
 internal import MallGateVenue
 
@@ -128,8 +129,12 @@ actor TrainingJob {
                 try WebFiles.replace(Self.previousPath(layout), with: current)
             }
             try WebFiles.replace(layout.modelPath, with: candidate)
+            // An installed model artifact (pulled from the collector, or `mallgate artifacts
+            // install`) runs before the configuration's file: cleared, so the accepted model is
+            // the one that runs. It stays the store's previous and is not pulled again.
+            try ArtifactStore(stateDirectory: layout.stateDirectory).clear(.model)
         } catch {
-            return error.description
+            return "\(error)"
         }
         installed = true
         message = "installed"

@@ -3,6 +3,7 @@ import Glibc
 import Hummingbird
 import HummingbirdTesting
 import MallGateLocalize
+import MallGateState
 import MallGateTestSupport
 import MallGateVenue
 @testable import MallGateWeb
@@ -95,8 +96,18 @@ struct WebTrainingTests {
             #expect(backend.reloads.withLock { $0 } == 0)
             #expect(!finished.installed && !finished.canRollback)
 
+            // A model artifact pulled from the collector runs before the configuration's file:
+            // accepting must clear it, or the accepted model would not be the one that runs.
+            let store = ArtifactStore(stateDirectory: backend.stateDirectory)
+            let pulled = try store.install(.model, bytes: running, source: .pulled) { _ in
+                ArtifactIdentity(venueID: backend.venue.id, layoutHash: 1)
+            }
+            #expect(try store.current(.model) == pulled)
+
             // Accept: the new model is installed (for this venue), the old one kept, the agent reloaded.
             let accepted = try #require(try await call("/api/train/accept", .post).1)
+            #expect(try store.current(.model) == nil)
+            #expect(try store.declined(.model).contains(pulled.manifest.sha256))
             #expect(accepted.installed && accepted.canRollback)
             let installed = try #require(readFile(modelPath))
             let model = try ModelFile.decode(installed, source: modelPath)
