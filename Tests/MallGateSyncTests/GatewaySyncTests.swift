@@ -253,14 +253,21 @@ struct GatewaySyncTests {
             }
             return count
         }
+        // The daemon reads the file at every clock reading: written in place, a reading between
+        // the truncation and the write finds it empty and counts 0, sealing a batch under the true
+        // clock between the two steps. Written beside it and renamed over it, as a real clock steps.
+        func stepClock(_ seconds: String) {
+            writeFile(offsetFile + ".new", Array((seconds + "\n").utf8))
+            rename(offsetFile + ".new", offsetFile)
+        }
         let atStart = try await waitForSealed(atLeast: 1)
         try #require(atStart >= 1, "nothing sealed: \(daemon.errors)")
-        writeFile(offsetFile, Array("86400\n".utf8))
+        stepClock("86400")
         // A few batches under each clock (the backlog is finite: asking for many more than the
         // replay's rows fill would wait for batches that never come).
         let afterForward = try await waitForSealed(atLeast: atStart + 3)
         #expect(afterForward >= atStart + 3, "batches sealed with the clock a day ahead")
-        writeFile(offsetFile, Array("-86400\n".utf8))
+        stepClock("-86400")
         let afterBack = try await waitForSealed(atLeast: afterForward + 3)
         #expect(afterBack >= afterForward + 3, "batches sealed with the clock a day behind")
 
