@@ -300,7 +300,7 @@ let package = Package(
             swiftSettings: strict),
         .testTarget(name: "MallGateLocalizeTests", dependencies: ["MallGateLocalize", "MallGateVenue"], swiftSettings: strict),
         .testTarget(name: "MallGateVisitsTests", dependencies: ["MallGateVisits", "MallGateVenue"], swiftSettings: strict),
-        .testTarget(name: "MallGateVenueTests", dependencies: ["MallGateVenue", "MallGateSystem"], exclude: ["Fixtures"], swiftSettings: strict),
+        .testTarget(name: "MallGateVenueTests", dependencies: ["MallGateVenue", "MallGateSystem", "MallGateTestSupport"], exclude: ["Fixtures"], swiftSettings: strict),
         .testTarget(
             name: "MallGateStoreTests",
             dependencies: ["MallGateStore", "MallGateTestSupport", .product(name: "GRDB", package: "GRDB.swift")],
@@ -312,7 +312,7 @@ let package = Package(
         .testTarget(name: "MallGateDecodeTests", dependencies: ["MallGateDecode"], swiftSettings: strict),
         .testTarget(
             name: "MallGateCaptureTests",
-            dependencies: ["MallGateCapture", "MallGateDecode"],
+            dependencies: ["MallGateCapture", "MallGateDecode", "MallGateTestSupport"],
             swiftSettings: strict
         ),
         // The installation path: systemd units, install.sh, the .deb (runs the built binary).

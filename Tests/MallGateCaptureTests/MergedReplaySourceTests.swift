@@ -1,6 +1,7 @@
 import MallGateDecode
 import Testing
 @testable import MallGateCapture
+import MallGateTestSupport
 
 @Suite(needsCaptures)
 struct MergedReplaySourceTests {
@@ -60,9 +61,9 @@ struct MergedReplaySourceTests {
     }
 
     @Test func aTruncatedFileIsReportedAndTheOthersContinue() throws {
-        let directory = makeTemporaryDirectory()
+        let directory = makeTemporaryDirectory("capture")
         defer { removeTree(directory) }
-        let original = readFile(capture("baccichet_probing_patterns/OppoFindX3Neo-A_anonymized.pcap"))
+        let original = (readFile(capture("baccichet_probing_patterns/OppoFindX3Neo-A_anonymized.pcap")) ?? [])
         let cut = directory + "/cut.pcap"
         // head -c 100000 … | capinfos -c → 512 whole frames, then a partial one.
         writeFile(cut, Array(original.prefix(100_000)))

@@ -2,6 +2,7 @@ import Glibc
 import MallGateDecode
 import Testing
 @testable import MallGateCapture
+import MallGateTestSupport
 
 @Suite(needsCaptures)
 struct PcapFileSourceTests {
@@ -77,9 +78,9 @@ struct PcapFileSourceTests {
     }
 
     @Test func truncatedFileDeliversWholeFramesThenReportsTheBrokenFrame() throws {
-        let directory = makeTemporaryDirectory()
+        let directory = makeTemporaryDirectory("capture")
         defer { removeTree(directory) }
-        let original = readFile(capture("baccichet_probing_patterns/OppoFindX3Neo-A_anonymized.pcap"))
+        let original = (readFile(capture("baccichet_probing_patterns/OppoFindX3Neo-A_anonymized.pcap")) ?? [])
         let cut = directory + "/cut.pcap"
         writeFile(cut, Array(original.prefix(100_000)))
         // head -c 100000 OppoFindX3Neo-A_anonymized.pcap > cut.pcap; capinfos -c cut.pcap → 512 packets,
@@ -123,7 +124,7 @@ struct PcapFileSourceTests {
     }
 
     @Test func zeroLengthFileIsEmpty() throws {
-        let directory = makeTemporaryDirectory()
+        let directory = makeTemporaryDirectory("capture")
         defer { removeTree(directory) }
         let path = directory + "/empty.pcap"
         writeFile(path, [])
@@ -148,7 +149,7 @@ struct PcapFileSourceTests {
     }
 
     @Test func absurdLengthsGiveAClearErrorNotACrash() throws {
-        let directory = makeTemporaryDirectory()
+        let directory = makeTemporaryDirectory("capture")
         defer { removeTree(directory) }
         let header: [UInt8] = [
             0xD4, 0xC3, 0xB2, 0xA1,  // magic: pcap, little-endian, microseconds

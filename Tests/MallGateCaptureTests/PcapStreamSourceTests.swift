@@ -2,11 +2,12 @@ import Glibc
 import MallGateDecode
 import Testing
 @testable import MallGateCapture
+import MallGateTestSupport
 
 @Suite(needsCaptures)
 struct PcapStreamSourceTests {
     @Test func tcpdumpPipedIntoAFifoDeliversEveryFrame() throws {
-        let directory = makeTemporaryDirectory()
+        let directory = makeTemporaryDirectory("capture")
         defer { removeTree(directory) }
         let fifo = directory + "/sensor.fifo"
         #expect(mkfifo(fifo, 0o600) == 0)
@@ -25,13 +26,13 @@ struct PcapStreamSourceTests {
     }
 
     @Test func framesArriveBeforeTheStreamEnds() throws {
-        let directory = makeTemporaryDirectory()
+        let directory = makeTemporaryDirectory("capture")
         defer { removeTree(directory) }
         let fifo = directory + "/live.fifo"
         #expect(mkfifo(fifo, 0o600) == 0)
         // The first three records of a real capture: 24-byte header, then 16-byte record
         // headers each followed by the caplen bytes they announce.
-        let bytes = readFile(capture("zamani_polimi/1.pcap"))
+        let bytes = (readFile(capture("zamani_polimi/1.pcap")) ?? [])
         let records = splitRecords(bytes)
         // O_RDWR on a FIFO does not wait for a reader, and keeps the FIFO open as its writer.
         let writer = open(fifo, O_RDWR)
@@ -48,14 +49,14 @@ struct PcapStreamSourceTests {
     }
 
     @Test func interruptEndsABlockedRead() throws {
-        let directory = makeTemporaryDirectory()
+        let directory = makeTemporaryDirectory("capture")
         defer { removeTree(directory) }
         let fifo = directory + "/quiet.fifo"
         #expect(mkfifo(fifo, 0o600) == 0)
         let writer = open(fifo, O_RDWR)
         defer { close(writer) }
         // A valid header, then silence: a read would wait forever.
-        writeAll(writer, Array(readFile(capture("zamani_polimi/1.pcap")).prefix(24)))
+        writeAll(writer, Array((readFile(capture("zamani_polimi/1.pcap")) ?? []).prefix(24)))
         let source = try PcapStreamSource(path: fifo, sensor: "remote")
         let reading = BlockingCall { Result { () throws(CaptureError) in try source.read(maxFrames: 10) { _ in } } }
         usleep(100_000)  // let the read block; the result does not depend on it
@@ -65,7 +66,7 @@ struct PcapStreamSourceTests {
     }
 
     @Test func emptyStreamAndNonPcapStreamAreNamed() throws {
-        let directory = makeTemporaryDirectory()
+        let directory = makeTemporaryDirectory("capture")
         defer { removeTree(directory) }
         let fifo = directory + "/empty.fifo"
         #expect(mkfifo(fifo, 0o600) == 0)
@@ -93,7 +94,7 @@ struct PcapStreamSourceTests {
         let savedStdin = dup(STDIN_FILENO)
         #expect(dup2(ends[0], STDIN_FILENO) == STDIN_FILENO)
         close(ends[0])
-        let bytes = readFile(capture("zamani_polimi/8.pcap"))
+        let bytes = (readFile(capture("zamani_polimi/8.pcap")) ?? [])
         writeAll(ends[1], bytes)
         close(ends[1])
         let source: PcapStreamSource

@@ -44,36 +44,12 @@ func readAll(_ source: some FrameSource, batch: Int = 64) -> (frames: [Seen], er
     }
 }
 
-/// A fresh directory under /tmp, removed by the caller with `removeTree`.
-func makeTemporaryDirectory() -> String {
-    var template = Array("/tmp/mallgate-capture-test-XXXXXX".utf8CString)
-    let made = template.withUnsafeMutableBufferPointer { mkdtemp($0.baseAddress!) }
-    precondition(made != nil, "mkdtemp failed")
-    return String(cString: template.withUnsafeBufferPointer { $0.baseAddress! })
-}
-
-func removeTree(_ path: String) {
-    _ = run(["rm", "-rf", path])
-}
-
 func writeFile(_ path: String, _ bytes: [UInt8]) {
     let file = fopen(path, "wb")!
     _ = bytes.withUnsafeBytes { fwrite($0.baseAddress, 1, $0.count, file) }
     fclose(file)
 }
 
-func readFile(_ path: String) -> [UInt8] {
-    guard let file = fopen(path, "rb") else { return [] }
-    defer { fclose(file) }
-    var bytes: [UInt8] = []
-    var buffer = [UInt8](repeating: 0, count: 65536)
-    while true {
-        let n = buffer.withUnsafeMutableBytes { fread($0.baseAddress, 1, 65536, file) }
-        if n == 0 { break }
-        bytes += buffer[0..<n]
-    }
-    return bytes
-}
 
 /// Starts `arguments` (PATH lookup) and returns its pid.
 func spawn(_ arguments: [String]) -> pid_t {

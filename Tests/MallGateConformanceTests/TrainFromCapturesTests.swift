@@ -17,9 +17,7 @@ import Testing
 
     @Test func trainsOnASimulatedCalibrationWalkAndRefusesAnotherVenue() throws {
         try #require(access(mallgateBinary, X_OK) == 0, "swift test builds mallgate next to the tests: \(mallgateBinary)")
-        var template = Array("/tmp/mallgate-train-e2e-XXXXXX".utf8CString)
-        let dir = template.withUnsafeMutableBufferPointer { String(cString: mkdtemp($0.baseAddress!)!) }
-        defer { _ = shell("rm -rf \(sh(dir))") }
+        let dir = makeTemporaryDirectory("train-e2e")
         let sim = shell("\(sh(mallgateBinary)) simulate --venue \(sh(Self.arcade)) --out \(sh(dir + "/sim")) --duration 4m --visitors 5 --staff 0 --seed 4 2>&1")
         try #require(sim.status == 0, "\(sim.output)")
         let labels = try #require(readText(dir + "/sim/labels.csv"))

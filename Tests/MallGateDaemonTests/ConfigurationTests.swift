@@ -424,14 +424,6 @@ extension String {
     }
 }
 
-/// A new directory under /tmp, unique to this call (tests run in parallel).
-func makeTemporaryDirectory(_ name: String) -> String {
-    var template = Array("/tmp/mallgate-daemon-\(name)-XXXXXX".utf8CString)
-    let made = template.withUnsafeMutableBufferPointer { mkdtemp($0.baseAddress!) }
-    precondition(made != nil, "mkdtemp failed")
-    return String(cString: template)
-}
-
 /// Writes `text` to `path`; false when the file cannot be created.
 func writeText(_ path: String, _ text: String) -> Bool {
     guard let f = fopen(path, "w") else { return false }

@@ -1,6 +1,7 @@
 import Glibc
 import MallGateDaemon
 import Testing
+import MallGateTestSupport
 
 /// sd_notify as systemd speaks it (sd_notify(3)): one AF_UNIX datagram per message, to a path
 /// or to an abstract name written with a leading '@'. The test binds the socket, like systemd.

@@ -12,9 +12,7 @@ struct DeploymentTests {
 
     /// A fresh directory under /tmp for one test (tests run in parallel).
     func scratch(_ name: String) throws -> String {
-        var template = Array("/tmp/mallgate-deploy-\(name)-XXXXXX".utf8CString)
-        let dir = try #require(template.withUnsafeMutableBufferPointer { mkdtemp($0.baseAddress!) })
-        return String(cString: dir)
+        makeTemporaryDirectory("deploy-\(name)")
     }
 
     /// The unit with `/usr/bin/mallgate` pointing at the binary this test run built, because

@@ -2,6 +2,7 @@ import Glibc
 import MallGateState
 import Synchronization
 import Testing
+import MallGateTestSupport
 
 /// A verification that accepts anything and says it belongs to `venue`.
 private func accept(_ venue: String = "demo-mall", layout: UInt64 = 0x1234) -> (ArtifactCandidate) throws -> ArtifactIdentity {
@@ -35,14 +36,14 @@ struct ArtifactStoreTests {
     }
 
     @Test func nothingInstalledInAFreshStateDirectory() throws {
-        let store = ArtifactStore(stateDirectory: temporaryDirectory())
+        let store = ArtifactStore(stateDirectory: makeTemporaryDirectory("identify"))
         #expect(try store.current(.model) == nil)
         #expect(try store.previous(.venue) == nil)
         #expect(throws: ArtifactStoreError.self) { try store.rollback(.model) }
     }
 
     @Test func installKeepsThePreviousAndRollbackSwaps() throws {
-        let state = temporaryDirectory()
+        let state = makeTemporaryDirectory("identify")
         let store = ArtifactStore(stateDirectory: state)
         let first = try store.install(.model, bytes: one, source: .pulled, origin: "http://collector/v1", verify: accept())
         #expect(fileBytes(first.path) == one)
@@ -70,7 +71,7 @@ struct ArtifactStoreTests {
     }
 
     @Test func aRefusedArtifactChangesNothing() throws {
-        let state = temporaryDirectory()
+        let state = makeTemporaryDirectory("identify")
         let store = ArtifactStore(stateDirectory: state)
         let good = try store.install(.venue, bytes: one, source: .pulled, verify: accept())
         let pointerBefore = fileBytes(state + "/artifacts/venue/installed")
@@ -95,7 +96,7 @@ struct ArtifactStoreTests {
     }
 
     @Test func installingTheCurrentOneAgainIsANoOp() throws {
-        let store = ArtifactStore(stateDirectory: temporaryDirectory())
+        let store = ArtifactStore(stateDirectory: makeTemporaryDirectory("identify"))
         let first = try store.install(.model, bytes: one, source: .pulled, verify: accept())
         let again = try store.install(.model, bytes: one, source: .trained) { _ in
             throw Refusal(description: "must not be asked")
@@ -105,7 +106,7 @@ struct ArtifactStoreTests {
     }
 
     @Test func rollbackPastTheFirstInstallReturnsToTheConfigurationAndDeclinesIt() throws {
-        let store = ArtifactStore(stateDirectory: temporaryDirectory())
+        let store = ArtifactStore(stateDirectory: makeTemporaryDirectory("identify"))
         let first = try store.install(.venue, bytes: one, source: .pulled, verify: accept())
         #expect(try store.declined(.venue) == [])
         #expect(try store.rollback(.venue) == nil)
@@ -125,7 +126,7 @@ struct ArtifactStoreTests {
     }
 
     @Test func clearReturnsToTheConfigurationAndRollbackUndoesIt() throws {
-        let store = ArtifactStore(stateDirectory: temporaryDirectory())
+        let store = ArtifactStore(stateDirectory: makeTemporaryDirectory("identify"))
         let first = try store.install(.model, bytes: one, source: .pulled, verify: accept())
         #expect(try store.clear(.model) == first)
         #expect(try store.current(.model) == nil)
@@ -138,7 +139,7 @@ struct ArtifactStoreTests {
     /// never a missing or partial file — and the next install succeeds and cleans up.
     @Test(arguments: ArtifactStore.InstallStep.allCases)
     func anInterruptedInstallLeavesAConsistentStore(step: ArtifactStore.InstallStep) throws {
-        let state = temporaryDirectory()
+        let state = makeTemporaryDirectory("identify")
         var store = ArtifactStore(stateDirectory: state)
         let old = try store.install(.model, bytes: one, source: .pulled, verify: accept())
         store.stepObserver = { reached in if reached == step { throw Refusal(description: "stop") } }
@@ -156,7 +157,7 @@ struct ArtifactStoreTests {
     }
 
     @Test func aDamagedPointerFileIsReportedWithItsLine() throws {
-        let state = temporaryDirectory()
+        let state = makeTemporaryDirectory("identify")
         let store = ArtifactStore(stateDirectory: state)
         try store.install(.model, bytes: one, source: .pulled, verify: accept())
         let pointer = state + "/artifacts/model/installed"
@@ -168,7 +169,7 @@ struct ArtifactStoreTests {
         #expect(try store.current(.model) == nil)
         #expect(try store.previous(.model) == nil)
         // An artifact file deleted by hand is named, not silently ignored.
-        let again = ArtifactStore(stateDirectory: temporaryDirectory())
+        let again = ArtifactStore(stateDirectory: makeTemporaryDirectory("identify"))
         let installed = try again.install(.model, bytes: one, source: .pulled, verify: accept())
         unlink(installed.path)
         let missing = #expect(throws: ArtifactStoreError.self) { try again.current(.model) }
@@ -176,7 +177,7 @@ struct ArtifactStoreTests {
     }
 
     @Test func concurrentInstallersSerialize() async throws {
-        let state = temporaryDirectory()
+        let state = makeTemporaryDirectory("identify")
         let payloads = (0..<8).map { Array("model \($0)".utf8) }
         await withTaskGroup(of: Void.self) { group in
             for bytes in payloads {

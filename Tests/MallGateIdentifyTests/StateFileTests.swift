@@ -3,13 +3,7 @@ import MallGateDecode
 import MallGateIdentify
 import MallGateState
 import Testing
-
-/// A fresh directory under /tmp for one test (tests run in parallel).
-func temporaryDirectory() -> String {
-    var template = Array("/tmp/mallgate-identify-XXXXXX".utf8CString)
-    let path = template.withUnsafeMutableBufferPointer { mkdtemp($0.baseAddress!) }
-    return String(cString: path!)
-}
+import MallGateTestSupport
 
 func fileMode(_ path: String) -> UInt32 {
     var info = stat()
@@ -37,7 +31,7 @@ func writeFile(_ path: String, _ bytes: [UInt8], mode: mode_t) {
 
 struct IdentityKeyFileTests {
     @Test func createdWithMode0600AndIdempotent() throws {
-        let dir = temporaryDirectory()
+        let dir = makeTemporaryDirectory("identify")
         let (key, created) = try IdentityKeyFile.loadOrCreate(stateDirectory: dir)
         let path = dir + "/" + IdentityKeyFile.fileName
         #expect(created)
@@ -58,7 +52,7 @@ struct IdentityKeyFileTests {
     }
 
     @Test func aKeyReadableByOthersIsRefusedWithTheFix() throws {
-        let dir = temporaryDirectory()
+        let dir = makeTemporaryDirectory("identify")
         let path = dir + "/" + IdentityKeyFile.fileName
         writeFile(path, [UInt8](repeating: 7, count: 32), mode: 0o644)
         let error = #expect(throws: StateFileError.self) { try IdentityKeyFile.loadOrCreate(stateDirectory: dir) }
@@ -72,7 +66,7 @@ struct IdentityKeyFileTests {
 
     @Test(arguments: [0, 31, 33, 64])
     func aKeyOfTheWrongLengthIsRefusedExactly(length: Int) throws {
-        let dir = temporaryDirectory()
+        let dir = makeTemporaryDirectory("identify")
         let path = dir + "/" + IdentityKeyFile.fileName
         writeFile(path, [UInt8](repeating: 9, count: length), mode: 0o600)
         let error = #expect(throws: StateFileError.self) { try IdentityKeyFile.loadOrCreate(stateDirectory: dir) }
@@ -98,7 +92,7 @@ struct IdentityKeyFileTests {
 
 struct OptOutFileTests {
     @Test func roundTripsHashesAndWritesNoMAC() throws {
-        let dir = temporaryDirectory()
+        let dir = makeTemporaryDirectory("identify")
         let path = dir + "/" + OptOutFile.fileName
         let key = IdentityKey.random()
         #expect(try OptOutFile.load(path: path, key: key).isEmpty, "absent file = empty list")
@@ -118,7 +112,7 @@ struct OptOutFileTests {
     }
 
     @Test func aBadLineIsNamed() throws {
-        let dir = temporaryDirectory()
+        let dir = makeTemporaryDirectory("identify")
         let path = dir + "/" + OptOutFile.fileName
         writeFile(path, Array("# comment\n0123456789abcdef0123456789abcdef\n\naa:bb:cc:dd:ee:ff\n".utf8), mode: 0o600)
         let error = #expect(throws: StateFileError.self) { try OptOutFile.load(path: path, key: IdentityKey.random()) }

@@ -1,3 +1,4 @@
+import Glibc
 import Testing
 @testable import MallGateLocalize
 
@@ -168,6 +169,7 @@ private func resealed(_ bytes: [UInt8]) -> [UInt8] {
     @Test func savesAndLoadsFiles() async throws {
         let (model, _) = try await smallModel()
         let path = "/tmp/mallgate-model-test-\(UInt32.random(in: 0...UInt32.max)).mgm"
+        defer { unlink(path) }
         try ModelFile.save(model, to: path)
         let loaded = try ModelFile.load(path: path)
         #expect(loaded.report == model.report)

@@ -54,8 +54,8 @@ import Testing
     /// calibration walk, localizing a simulated crowd it never saw (seed 5).
     @Test func aModelFromTheLayoutAloneLocalizesASimulatedCrowd() throws {
         try #require(access(mallgateBinary, X_OK) == 0, "swift test builds mallgate next to the tests: \(mallgateBinary)")
-        let dir = temporaryDirectory("layout")
-        defer { removeDirectory(dir) }
+        let dir = makeTemporaryDirectory("layout")
+        defer { removeTree(dir) }
         let m = "'\(mallgateBinary)'"
         let venue = "'\(Self.arcadePath)'"
         let sim = shell("\(m) simulate --venue \(venue) --out '\(dir)/sim' --duration 10m --visitors 40 --staff 0 --seed 5 --no-calibration-walk 2>&1")

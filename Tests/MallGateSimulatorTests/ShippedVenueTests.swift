@@ -12,8 +12,8 @@ import MallGateVenue
     func shippedVenueSimulates(name: String) throws {
         let path = packageRoot + "/firmware-configs/venues/\(name).json"
         let venue = try VenueFile.load(path: path)
-        let directory = temporaryDirectory(name)
-        defer { removeDirectory(directory) }
+        let directory = makeTemporaryDirectory(name)
+        defer { removeTree(directory) }
         let simulation = try Simulation(venue: venue, configuration: SimulationConfiguration(seed: 2, duration: 300, visitors: 40, staff: 2))
         let summary = try simulation.run(writingTo: directory)
         #expect(summary.sensors.count == venue.sensors.count)

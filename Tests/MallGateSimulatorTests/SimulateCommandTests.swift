@@ -5,8 +5,8 @@ import Testing
 @Suite struct SimulateCommandTests {
     @Test func simulatesTheSmallArcadeAndSaysWhatItWrote() throws {
         try #require(access(mallgateBinary, X_OK) == 0, "swift test builds mallgate next to the tests: \(mallgateBinary)")
-        let parent = temporaryDirectory("cli")
-        defer { removeDirectory(parent) }
+        let parent = makeTemporaryDirectory("cli")
+        defer { removeTree(parent) }
         let dir = parent + "/runs/arcade"  // missing parents are created, like mkdir -p
         let venue = packageRoot + "/firmware-configs/venues/small-arcade.json"
         let r = shell("'\(mallgateBinary)' simulate --venue '\(venue)' --out '\(dir)' --duration 2m --visitors 12 --staff 1 --seed 3 --report 2>&1")

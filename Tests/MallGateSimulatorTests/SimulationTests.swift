@@ -16,9 +16,9 @@ final class ArcadeRun: @unchecked Sendable {
     let error: String?
 
     private init() {
-        directory = temporaryDirectory("arcade")
+        directory = makeTemporaryDirectory("arcade")
         // The shared run's files are read by several tests; remove them when the process ends.
-        atexit { removeDirectory(ArcadeRun.shared.directory) }
+        atexit { removeTree(ArcadeRun.shared.directory) }
         do {
             let simulation = try Simulation(venue: venue, configuration: configuration)
             summary = try simulation.run(writingTo: directory)
@@ -40,8 +40,8 @@ let tsharkPresent = shell("command -v tshark").status == 0
     @Test func sameSeedGivesByteIdenticalFiles() throws {
         let venue = arcade()
         let configuration = SimulationConfiguration(seed: 5, duration: 300, visitors: 25, staff: 1, calibrationWalk: false)
-        let a = temporaryDirectory("det-a"), b = temporaryDirectory("det-b"), c = temporaryDirectory("det-c")
-        defer { [a, b, c].forEach(removeDirectory) }
+        let a = makeTemporaryDirectory("det-a"), b = makeTemporaryDirectory("det-b"), c = makeTemporaryDirectory("det-c")
+        defer { [a, b, c].forEach { removeTree($0) } }
         _ = try Simulation(venue: venue, configuration: configuration).run(writingTo: a)
         var serial = configuration
         serial.parallel = false
@@ -361,8 +361,8 @@ let tsharkPresent = shell("command -v tshark").status == 0
         base.parallel = false
         var louder = base
         louder.phones.txOffsetMeanDB = 8
-        let a = temporaryDirectory("tx-a"), b = temporaryDirectory("tx-b")
-        defer { [a, b].forEach(removeDirectory) }
+        let a = makeTemporaryDirectory("tx-a"), b = makeTemporaryDirectory("tx-b")
+        defer { [a, b].forEach { removeTree($0) } }
         let sa = try Simulation(venue: venue, configuration: base).run(writingTo: a)
         let sb = try Simulation(venue: venue, configuration: louder).run(writingTo: b)
         func frames(_ dir: String, _ sensor: Sensor) throws -> [String: Int] {

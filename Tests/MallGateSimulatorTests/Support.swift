@@ -60,17 +60,6 @@ func arcade(floorCount: Int = 2, sensorsPerStore: Bool = true) -> Venue {
     return Venue(id: "test-arcade", name: "Test Arcade", floors: floors, zones: zones, connections: connections, sensors: sensors)
 }
 
-/// A fresh empty directory under /tmp.
-func temporaryDirectory(_ name: String) -> String {
-    var template = Array("/tmp/mallgate-sim-\(name)-XXXXXX".utf8CString)
-    let path = template.withUnsafeMutableBufferPointer { String(cString: mkdtemp($0.baseAddress!)!) }
-    return path
-}
-
-func removeDirectory(_ path: String) {
-    _ = shell("rm -rf '\(path)'")
-}
-
 /// Rows of a simple CSV (no quoted fields in what the simulator writes for the test venue).
 func csvRows(_ path: String) -> [[String]] {
     guard let text = readText(path) else { return [] }

@@ -1,6 +1,7 @@
 import GRDB
 import MallGateStore
 import Testing
+import MallGateTestSupport
 
 /// The backlog is kept as a running tally (no `count(*)` per call); these tests hold it against a
 /// count straight from the tables after every step of a random history.
@@ -68,7 +69,7 @@ struct BacklogTallyTests {
 
     @Test("Writes, replaced intervals, enqueues, sent, parked, failed attempts and reopening", arguments: [1, 2, 3] as [UInt64])
     func randomHistory(seed: UInt64) async throws {
-        let dir = makeTempDirectory("backlog-\(seed)")
+        let dir = makeTemporaryDirectory("backlog-\(seed)")
         defer { removeTree(dir) }
         let path = dir + "/b.db"
         let clock = ManualClock()
@@ -112,7 +113,7 @@ struct BacklogTallyTests {
 
     @Test("Pruning unsynced rows past the size cap takes them out of the backlog")
     func pruning() async throws {
-        let dir = makeTempDirectory("backlog-prune")
+        let dir = makeTemporaryDirectory("backlog-prune")
         defer { removeTree(dir) }
         let path = dir + "/b.db"
         let clock = ManualClock()

@@ -2,6 +2,7 @@ import GRDB
 import Glibc
 import MallGateStore
 import Testing
+import MallGateTestSupport
 
 @Suite("BufferDatabase: schema, batched writes, outbox")
 struct BufferDatabaseTests {
@@ -14,7 +15,7 @@ struct BufferDatabaseTests {
             configuration.clock = { clock.now }
             return (try BufferDatabase(configuration), nil)
         case .disk:
-            let dir = makeTempDirectory(name)
+            let dir = makeTemporaryDirectory(name)
             var configuration = StoreConfiguration(location: .file(dir + "/buffer.db"))
             configuration.clock = { clock.now }
             return (try BufferDatabase(configuration), dir)
@@ -71,7 +72,7 @@ struct BufferDatabaseTests {
 
     @Test("No column anywhere can hold a MAC: devices are 64-bit integers")
     func noMacColumns() async throws {
-        let dir = makeTempDirectory("schema")
+        let dir = makeTemporaryDirectory("schema")
         defer { removeTree(dir) }
         try await BufferDatabase(StoreConfiguration(location: .file(dir + "/b.db"))).close()
         try inspect(dir + "/b.db") { (db: Database) throws in
@@ -136,7 +137,7 @@ struct BufferDatabaseTests {
 
     @Test("A new database's sequences start past any earlier database's (the collector dedups by sequence)")
     func sequenceOrigin() async throws {
-        let dir = makeTempDirectory("origin")
+        let dir = makeTemporaryDirectory("origin")
         defer { removeTree(dir) }
         let clock = ManualClock(1_000_000_000_000_000_000)
         var configuration = StoreConfiguration(location: .file(dir + "/b.db"))

@@ -13,7 +13,7 @@ struct CrashSafetyTests {
     @Test("60 kills of a writer; after each: the file opens, integrity_check passes, every printed batch is there")
     func killWriterRepeatedly() throws {
         try #require(access(storeWriterBinary, X_OK) == 0, "\(storeWriterBinary) missing: run through `swift test` (it builds the writer)")
-        let dir = makeTempDirectory("crash")
+        let dir = makeTemporaryDirectory("crash")
         defer { removeTree(dir) }
         let path = dir + "/b.db"
         var generator = SystemRandomNumberGenerator()

@@ -6,7 +6,7 @@ import Testing
 
 /// Whether this process may mount a tmpfs (root, and not in a container that forbids it).
 let canMountTmpfs: Bool = {
-    let dir = makeTempDirectory("mount-probe")
+    let dir = makeTemporaryDirectory("mount-probe")
     defer { removeTree(dir) }
     guard shell("mount -t tmpfs -o size=1m tmpfs \(sh(dir))", mergeStderr: true).status == 0 else { return false }
     _ = shell("umount \(sh(dir))")
@@ -19,7 +19,7 @@ struct DiskFullTests {
         "On a full tmpfs: synced rows are pruned, then batches are held (bounded, drops counted), and all is written once space returns",
         .enabled(if: canMountTmpfs, "needs root and permission to mount a size-limited tmpfs (mount -t tmpfs -o size=...)"))
     func fullTmpfs() async throws {
-        let dir = makeTempDirectory("diskfull")
+        let dir = makeTemporaryDirectory("diskfull")
         defer { _ = shell("umount \(sh(dir))"); removeTree(dir) }
         try #require(shell("mount -t tmpfs -o size=6m tmpfs \(sh(dir))", mergeStderr: true).status == 0)
         let path = dir + "/b.db"

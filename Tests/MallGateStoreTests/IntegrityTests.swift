@@ -8,7 +8,7 @@ import Testing
 struct IntegrityTests {
     @Test("A database with damaged pages is moved aside, a new one is created, an event recorded")
     func corruptedPages() async throws {
-        let dir = makeTempDirectory("corrupt")
+        let dir = makeTemporaryDirectory("corrupt")
         defer { removeTree(dir) }
         let path = dir + "/b.db"
         var store = try BufferDatabase(StoreConfiguration(location: .file(path)))
@@ -46,7 +46,7 @@ struct IntegrityTests {
 
     @Test("A file that is not a database at all is moved aside untouched")
     func notADatabase() async throws {
-        let dir = makeTempDirectory("notadb")
+        let dir = makeTemporaryDirectory("notadb")
         defer { removeTree(dir) }
         let path = dir + "/b.db"
         let text = String(repeating: "this is a config file, not SQLite\n", count: 200)

@@ -1,12 +1,13 @@
 import GRDB
 import MallGateStore
 import Testing
+import MallGateTestSupport
 
 @Suite("Retention: size cap, synced rows first")
 struct RetentionTests {
     @Test("Past the cap, synced rows go first (oldest first); unsynced rows only when that is not enough; the file shrinks")
     func syncedFirstThenUnsynced() async throws {
-        let dir = makeTempDirectory("retention")
+        let dir = makeTemporaryDirectory("retention")
         defer { removeTree(dir) }
         let path = dir + "/b.db"
         let cap: Int64 = 1_000_000

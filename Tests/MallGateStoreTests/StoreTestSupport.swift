@@ -11,18 +11,6 @@ final class ManualClock: Sendable {
     var now: Int64 { nanoseconds.load(ordering: .relaxed) }
 }
 
-/// A new empty directory under /tmp, unique per test (tests run in parallel).
-func makeTempDirectory(_ name: String) -> String {
-    var template = Array("/tmp/mallgate-store-\(name)-XXXXXX".utf8CString)
-    let made = template.withUnsafeMutableBufferPointer { mkdtemp($0.baseAddress!) }
-    precondition(made != nil, "mkdtemp failed: errno \(errno)")
-    return String(decoding: template.dropLast().map { UInt8(bitPattern: $0) }, as: UTF8.self)
-}
-
-func removeTree(_ path: String) {
-    _ = system("rm -rf '\(path)'")
-}
-
 func fileSize(_ path: String) -> Int64 {
     var info = stat()
     return stat(path, &info) == 0 ? Int64(info.st_size) : -1

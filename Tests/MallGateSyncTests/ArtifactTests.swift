@@ -22,7 +22,7 @@ struct ArtifactTests {
     }
 
     static let files = SharedFixture<Files?> {
-        let directory = temporaryDirectory("artifact-files")
+        let directory = makeTemporaryDirectory("artifact-files")
         let venue = packageRoot + "/firmware-configs/venues/small-arcade.json"
         for (samples, name) in [(30, "a"), (20, "b")] {
             let run = shell("\(sh(mallgateBinary)) train --venue \(sh(venue)) --from-layout --layout-samples \(samples) --models knn --folds 0 --output \(sh(directory + "/\(name).mgm")) --quiet 2>&1")
@@ -34,7 +34,7 @@ struct ArtifactTests {
 
     /// `sha256sum` of `bytes`: an implementation independent of the collector's and the store's.
     static func sha256sum(_ bytes: [UInt8]) -> String {
-        let path = temporaryDirectory("sha") + "/bytes"
+        let path = makeTemporaryDirectory("sha") + "/bytes"
         writeFile(path, bytes)
         return String(shell("sha256sum \(sh(path))").output.prefix(64))
     }
@@ -117,7 +117,7 @@ struct ArtifactTests {
     @Test("mallgate-collector publish: stores for a gateway or venue, refuses unknown gateways and foreign files")
     func publishCommand() async throws {
         let files = try #require(await Self.files.value, "training the fixture models failed")
-        let dir = temporaryDirectory("publish-cli")
+        let dir = makeTemporaryDirectory("publish-cli")
         let database = dir + "/collector.sqlite"
         let binary = CollectorCLITests.binary
         #expect(shell("\(sh(binary)) gateway add gw-1 --venue small-arcade --database \(sh(database))").status == 0)
@@ -149,7 +149,7 @@ struct ArtifactTests {
         let token = try await register(store, "gw-1", venue: "small-arcade")
         let shaA = Self.sha256sum(files.modelA), shaB = Self.sha256sum(files.modelB)
 
-        let state = temporaryDirectory("puller-state")
+        let state = makeTemporaryDirectory("puller-state")
         let artifacts = ArtifactStore(stateDirectory: state)
         // The gateway accepts model A and refuses B (the real checks are the daemon's: ArtifactPullTests).
         let verified = Mutex<[String]>([])
@@ -210,7 +210,7 @@ struct ArtifactTests {
             head: "HTTP/1.1 200 OK\r\nX-MallGate-SHA256: \(Self.sha256sum(files.modelB))\r\nContent-Length: \(files.modelA.count)\r\nConnection: close\r\n\r\n",
             body: files.modelA)
         defer { Task { await server.close() } }
-        let state = temporaryDirectory("puller-mismatch")
+        let state = makeTemporaryDirectory("puller-mismatch")
         let artifacts = ArtifactStore(stateDirectory: state)
         let puller = try ArtifactPuller(
             configuration: ArtifactPullerConfiguration(url: server.url, token: "t"), store: artifacts, httpClient: HTTPClient.shared,
@@ -243,7 +243,7 @@ struct ArtifactTests {
         try await store.publishArtifact(PublishedArtifact(scope: .gateway("gw-1"), kind: .model, venueID: "small-arcade", body: files.modelA, publishedUnixMs: 1))
         var configuration = ArtifactPullerConfiguration(url: collector.url, token: token)
         configuration.maxBytes = files.modelA.count - 1
-        let artifacts = ArtifactStore(stateDirectory: temporaryDirectory("puller-size"))
+        let artifacts = ArtifactStore(stateDirectory: makeTemporaryDirectory("puller-size"))
         let puller = try ArtifactPuller(
             configuration: configuration, store: artifacts, httpClient: HTTPClient.shared,
             inUse: { [:] }, verify: { _, _ in (nil, ArtifactIdentity(venueID: "small-arcade", layoutHash: 1)) }, nowUnixMs: { 0 })

@@ -3,6 +3,7 @@ import MallGateStore
 import MallGateSync
 import MallGateWire
 import Testing
+import MallGateTestSupport
 
 /// The gateway's buffer as the uploader's outbox: rows sealed into bounded batches oldest first,
 /// each row in exactly one batch, sequences that only grow — across reopening and a wall clock
@@ -68,7 +69,7 @@ struct BufferOutboxTests {
 
     @Test("sequences keep growing after a reopen with the wall clock a day behind")
     func sequencesIgnoreTheClock() async throws {
-        let path = temporaryDirectory("outbox-clock") + "/buffer.sqlite"
+        let path = makeTemporaryDirectory("outbox-clock") + "/buffer.sqlite"
         let now: Int64 = 1_764_000_000_000_000_000
         var configuration = StoreConfiguration(location: .file(path))
         configuration.clock = { now }

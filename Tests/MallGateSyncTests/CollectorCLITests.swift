@@ -14,7 +14,7 @@ struct CollectorCLITests {
 
     @Test("add prints a token once and stores only its hash; list shows the gateway; revoke disables the token")
     func gatewayLifecycle() async throws {
-        let dir = temporaryDirectory("cli")
+        let dir = makeTemporaryDirectory("cli")
         let database = dir + "/collector.sqlite"
         let cli = "\(sh(Self.binary)) gateway"
         let add = shell("\(cli) add gw-1 --venue demo-mall --database \(sh(database))", mergeStderr: true)

@@ -53,7 +53,7 @@ enum StoreKind: String, CustomStringConvertible, Sendable, CaseIterable {
     func makeLocated(_ label: String) throws -> (store: any CollectorStore, location: String) {
         switch self {
         case .sqlite:
-            let path = temporaryDirectory(label) + "/collector.sqlite"
+            let path = makeTemporaryDirectory(label) + "/collector.sqlite"
             return (try SQLiteCollectorStore(path: path), path)
         case .postgres:
             let base = try #require(postgresURL, "MALLGATE_TEST_POSTGRES_URL is unset")

@@ -14,7 +14,7 @@ struct DoctorUpstreamTests {
     /// A configuration whose only interesting part is `[upstream]` (the doctor's other checks are
     /// DoctorTests' business).
     static func report(url: String, token: String, gateway: String = "gw-doc", extra: String = "") async -> DoctorCheck? {
-        let directory = temporaryDirectory("doctor-upstream")
+        let directory = makeTemporaryDirectory("doctor-upstream")
         let text = """
             venue = "venue.json"
             model = "model.mgm"
@@ -46,7 +46,7 @@ struct DoctorUpstreamTests {
         // The collector runs as its own process (the binary an operator runs): in this process it
         // would share the test runner's two cooperative threads with tests that block them, and the
         // doctor's 10 s answer deadline would measure the test runner, not the collector.
-        let directory = temporaryDirectory("doctor-collector")
+        let directory = makeTemporaryDirectory("doctor-collector")
         let database = directory + "/collector.sqlite"
         let cli = "\(sh(CollectorCLITests.binary)) gateway"
         let added = shell("\(cli) add gw-doc --venue demo-mall --database \(sh(database))", mergeStderr: true)
@@ -91,7 +91,7 @@ struct DoctorUpstreamTests {
     @Test("a self-signed collector certificate fails with how to trust it; with ca_file it passes",
           .enabled(if: shell("command -v openssl >/dev/null").status == 0, "openssl is not installed"))
     func selfSignedCertificate() async throws {
-        let directory = temporaryDirectory("doctor-tls")
+        let directory = makeTemporaryDirectory("doctor-tls")
         let made = shell(
             "cd \(sh(directory)) && openssl req -x509 -newkey rsa:2048 -nodes -keyout key.pem -out cert.pem -days 2 -subj /CN=127.0.0.1 -addext subjectAltName=IP:127.0.0.1,DNS:localhost",
             mergeStderr: true)
@@ -125,7 +125,7 @@ struct DoctorUpstreamTests {
     @Test("a collector that requires a client certificate: refused without one, accepted with client_certificate_file",
           .enabled(if: shell("command -v openssl >/dev/null").status == 0, "openssl is not installed"))
     func mutualTLS() async throws {
-        let directory = temporaryDirectory("doctor-mtls")
+        let directory = makeTemporaryDirectory("doctor-mtls")
         let made = shell("""
             cd \(sh(directory)) && \
             openssl req -x509 -newkey rsa:2048 -nodes -keyout key.pem -out cert.pem -days 2 -subj /CN=127.0.0.1 -addext subjectAltName=IP:127.0.0.1 && \

@@ -14,7 +14,7 @@ enum DemoGateway {
     }
 
     static let fixture = SharedFixture<Fixture?> {
-        let directory = temporaryDirectory("demo-fixture")
+        let directory = makeTemporaryDirectory("demo-fixture")
         let venue = packageRoot + "/firmware-configs/venues/demo-mall.json"
         let captures = directory + "/sim"
         let model = directory + "/demo.mgm"
@@ -30,7 +30,7 @@ enum DemoGateway {
     /// A gateway directory: `gateway.toml` with the capture directory as source and an
     /// `[upstream]` to `url`, token from `MG_TOKEN`.
     static func configure(_ f: Fixture, name: String, url: String, gateway: String, upstream: String = "") -> (directory: String, config: String, state: String) {
-        let directory = temporaryDirectory(name)
+        let directory = makeTemporaryDirectory(name)
         let state = directory + "/state"
         let text = """
             venue = "\(f.venue)"

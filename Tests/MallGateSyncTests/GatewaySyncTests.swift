@@ -128,7 +128,7 @@ struct GatewaySyncTests {
     /// A collector on a SQLite file of its own with `gateway` registered for the demo venue; the
     /// fault tests stop it and start it again on the same port and database.
     static func sqliteCollector(_ label: String, gateway: String) async throws -> (path: String, store: any CollectorStore, collector: RunningCollector, token: String) {
-        let path = temporaryDirectory(label) + "/collector.sqlite"
+        let path = makeTemporaryDirectory(label) + "/collector.sqlite"
         let store: any CollectorStore = try SQLiteCollectorStore(path: path)
         let collector = try await startCollector(store)
         return (path, store, collector, try await register(store, gateway, venue: "demo-mall"))

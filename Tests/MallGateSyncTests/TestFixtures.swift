@@ -49,14 +49,6 @@ struct RowGenerator {
     }
 }
 
-/// A unique temporary directory (tests run in parallel).
-func temporaryDirectory(_ label: String) -> String {
-    var template = Array("/tmp/mallgate-sync-\(label)-XXXXXX".utf8CString)
-    let made = template.withUnsafeMutableBufferPointer { mkdtemp($0.baseAddress!) }
-    precondition(made != nil, "mkdtemp failed")
-    return String(cString: template)
-}
-
 func environment(_ name: String) -> String? { getenv(name).map { String(cString: $0) } }
 
 func writeFile(_ path: String, _ bytes: [UInt8]) {

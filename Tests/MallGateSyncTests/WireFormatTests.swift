@@ -7,7 +7,7 @@ import Testing
 struct WireFormatTests {
     @Test("gzip from MallGate inflates with Python's gzip module, and Python's gzip inflates here")
     func gzipAgreesWithPython() throws {
-        let dir = temporaryDirectory("gzip")
+        let dir = makeTemporaryDirectory("gzip")
         var generator = RowGenerator(seed: 1)
         let original = (0..<50_000).map { _ in UInt8(truncatingIfNeeded: generator.below(7) + 65) }
         writeFile(dir + "/ours.gz", Gzip.compress(original))
@@ -67,7 +67,7 @@ struct WireFormatTests {
                 PositionRow(device: 7, timeMs: 1_002_000, zone: 1, confidence: 10),
             ])
         let batch = WireBatch(gatewayID: "gw-1", venueID: "demo-mall", sequence: 42, createdUnixMs: 1_764_000_000_000, payload: rows.encodedPayload())
-        let dir = temporaryDirectory("protoc")
+        let dir = makeTemporaryDirectory("protoc")
         writeFile(dir + "/envelope.bin", batch.encodedEnvelope())
         writeFile(dir + "/payload.bin", batch.payload)
         let envelope = shell("protoc --proto_path=\(sh(proto)) --decode=mallgate.sync.v1.BatchEnvelope mallgate_sync.proto < \(sh(dir + "/envelope.bin"))")

@@ -1,14 +1,13 @@
 import Glibc
 import MallGateSystem
+import MallGateTestSupport
 import Testing
 
 /// The one whole-file reader: every byte of a file larger than its chunk, errors that say which
 /// step failed, and a limit that stops reading an oversized file.
 struct WholeFileTests {
     static func scratch(_ name: String) -> String {
-        var template = Array("/tmp/mallgate-wholefile-XXXXXX".utf8CString)
-        let directory = template.withUnsafeMutableBufferPointer { String(cString: mkdtemp($0.baseAddress!)!) }
-        return directory + "/" + name
+        makeTemporaryDirectory("wholefile") + "/" + name
     }
 
     static func write(_ path: String, _ bytes: [UInt8]) {

@@ -14,7 +14,7 @@ struct WebAuthTests {
     static let apis = ["/api/venue", "/api/venue/svg?floor=L0", "/api/live", "/api/events", "/api/calibration", "/api/train", "/api/whereami", "/api/dashboard"]
 
     static func makeUI(_ name: String, logs: LogStore = LogStore(), clock: ManualClock = ManualClock(1_000_000_000_000)) throws -> (WebUI, FakeBackend) {
-        let backend = try FakeBackend(stateDirectory: temporaryDirectory(name))
+        let backend = try FakeBackend(stateDirectory: makeTemporaryDirectory(name))
         let ui = WebUI(options: .init(accessCode: code), backend: backend, logger: logs.logger, training: TrainingJob(), clock: { clock.now })
         return (ui, backend)
     }

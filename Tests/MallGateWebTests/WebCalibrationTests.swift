@@ -127,7 +127,7 @@ struct WebCalibrationTests {
     }
 
     @Test func anOptedOutPhoneIsRefused() async throws {
-        let backend = try FakeBackend(stateDirectory: temporaryDirectory("optout"), optedOut: [try #require(MACAddress(string: Self.mac))])
+        let backend = try FakeBackend(stateDirectory: makeTemporaryDirectory("optout"), optedOut: [try #require(MACAddress(string: Self.mac))])
         let ui = WebUI(options: .init(accessCode: WebAuthTests.code), backend: backend, logger: LogStore().logger, training: TrainingJob(), clock: { 1 })
         try await ui.application().test(.router) { client in
             let cookie = try await WebAuthTests.logIn(client)

@@ -104,13 +104,6 @@ final class ManualClock: Sendable {
     func advance(nanoseconds: Int64) { time.withLock { $0 += nanoseconds } }
 }
 
-/// A fresh directory under /tmp for one test.
-func temporaryDirectory(_ name: String) -> String {
-    var template = Array("/tmp/mallgate-web-\(name)-XXXXXX".utf8CString)
-    let path = template.withUnsafeMutableBufferPointer { String(cString: mkdtemp($0.baseAddress!)!) }
-    return path
-}
-
 /// Every regular file's text under `directory` (recursively).
 func filesText(_ directory: String) -> [String: String] {
     var out: [String: String] = [:]

@@ -39,7 +39,7 @@ struct WebTrainingTests {
     }
 
     @Test func trainingRunsInTheBackgroundAndInstallsOnlyOnAccept() async throws {
-        let backend = try FakeBackend(stateDirectory: temporaryDirectory("train"))
+        let backend = try FakeBackend(stateDirectory: makeTemporaryDirectory("train"))
         let ui = WebUI(options: .init(accessCode: WebAuthTests.code), backend: backend, logger: LogStore().logger, training: Self.smallJob(), clock: { 1 })
         let modelPath = backend.stateDirectory + "/model.mgm"
         let running = Array("the running model".utf8)

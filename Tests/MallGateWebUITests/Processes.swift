@@ -55,15 +55,6 @@ func now() -> Double {
     return Double(t.tv_sec) + Double(t.tv_nsec) / 1e9
 }
 
-/// A fresh directory under /tmp: tests of other suites run at the same time.
-func makeTemporaryDirectory(_ name: String) -> String {
-    var template = Array("/tmp/mallgate-webui-\(name)-XXXXXX".utf8CString)
-    return template.withUnsafeMutableBufferPointer { buffer in
-        guard let path = mkdtemp(buffer.baseAddress!) else { return "/tmp/mallgate-webui-\(name)-\(getpid())" }
-        return String(cString: path)
-    }
-}
-
 @discardableResult
 func writeText(_ path: String, _ text: String) -> Bool {
     guard let file = fopen(path, "wb") else { return false }
