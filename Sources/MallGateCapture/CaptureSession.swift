@@ -20,12 +20,13 @@ public final class CaptureSession: Sendable {
         public var replayBatchSize = 1024
         /// A partial batch is handed on after this long, so a quiet sensor still reports promptly.
         public var maxBatchDelayNanoseconds: Int64 = 200_000_000
-        /// Batches the queue holds before live sources start dropping.
-        public var queueCapacity = 64
-        /// Batches the queue holds when every source is a replay: the reader waits for the
-        /// pipeline, so a short queue loses nothing, and 64 full replay batches of 1,024
-        /// observations held 23 MB.
-        public var replayQueueCapacity = 4
+        /// Observations the queue to the pipeline holds, counted by the room each batch's array
+        /// has (a batch holds its full capacity however few frames it carries): live sources
+        /// drop whole batches beyond it, replayed files wait. 8,192 slots of ~336 bytes are
+        /// 2.75 MB: 32 live batches (6 s of a quiet radio's 200 ms batches, 1.6 s at 5,000
+        /// probe requests/s) or 8 replay batches, in any mix. Counting batches instead let a
+        /// radio next to replayed files queue 64 replay batches, 23 MB.
+        public var queueObservations = 8_192
         public var decode = DecodeOptions()
         public init() {}
     }
@@ -43,8 +44,7 @@ public final class CaptureSession: Sendable {
     public init(sources: [(source: any FrameSource, live: Bool)], options: Options = Options()) {
         // Each runner sends with its own policy (live: drop, replay: wait), so a session that
         // mixes a radio with replayed files never drops replayed frames.
-        let replayOnly = sources.allSatisfy { !$0.live }
-        channel = BatchChannel(capacity: replayOnly ? options.replayQueueCapacity : options.queueCapacity, policy: .dropNewest)
+        channel = BatchChannel(capacity: options.queueObservations, policy: .dropNewest, weight: { $0.capacity })
         var sensors: [SensorID] = []
         var runners: [SourceRunner] = []
         for entry in sources {

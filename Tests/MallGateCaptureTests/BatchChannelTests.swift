@@ -50,6 +50,48 @@ import Testing
         }
     }
 
+    /// The room is counted in weight (the capture session's: observations a batch holds), so a
+    /// few heavy batches fill it as many light ones do; the newest that does not fit is dropped.
+    @Test func theRoomIsCountedByWeight() async {
+        let channel = BatchChannel<Int>(capacity: 10, policy: .dropNewest, weight: { $0 })
+        #expect(channel.send(6))
+        #expect(channel.send(5) == false)  // 6 + 5 > 10
+        #expect(channel.send(4))  // 6 + 4 = 10
+        #expect(channel.send(1) == false)
+        #expect(channel.droppedBatches == 2)
+        var iterator = channel.makeAsyncIterator()
+        #expect(await iterator.next() == 6)  // frees 6
+        #expect(channel.send(5))  // 4 + 5
+        #expect(channel.send(2) == false)
+        #expect(await iterator.next() == 4)
+        #expect(await iterator.next() == 5)
+        // Heavier than the whole room: passes through an empty queue, and only then.
+        #expect(channel.send(25))
+        #expect(channel.send(1) == false)
+        #expect(await iterator.next() == 25)
+    }
+
+    /// A waiting sender stays blocked until enough weight is taken, not merely one batch.
+    @Test func aWaitingSenderWaitsForEnoughRoom() async {
+        let channel = BatchChannel<Int>(capacity: 10, policy: .wait, weight: { $0 })
+        #expect(channel.send(3))
+        #expect(channel.send(3))
+        #expect(channel.send(4))
+        let sent = DispatchSemaphore(value: 0)
+        DispatchQueue.global().async {
+            channel.send(6)  // needs 6 of 10: both batches of 3 must go
+            sent.signal()
+        }
+        var iterator = channel.makeAsyncIterator()
+        #expect(await iterator.next() == 3)
+        #expect(sent.wait(timeout: .now() + .milliseconds(200)) == .timedOut, "sent with 3 + 4 queued and 6 to go")
+        #expect(await iterator.next() == 3)
+        #expect(sent.wait(timeout: .now() + 5) == .success, "not sent once 4 of 10 were queued")
+        #expect(await iterator.next() == 4)
+        #expect(await iterator.next() == 6)
+        #expect(channel.droppedBatches == 0)
+    }
+
     @Test func sendAfterFinishIsRefused() async {
         let channel = BatchChannel<Int>(capacity: 1, policy: .wait)
         channel.finish()

@@ -66,7 +66,7 @@ struct CaptureSessionTests {
         let path = capture("baccichet_probing_patterns/OppoFindX3Neo-A_anonymized.pcap")  // 1185 probe requests
         let live = try TZSPSource(port: 0, bindAddress: "127.0.0.1", sensor: "remote")  // hears nothing
         var options = CaptureSession.Options()
-        options.queueCapacity = 1
+        options.queueObservations = 1
         options.replayBatchSize = 16
         let session = CaptureSession(
             sources: [(live, live: true), (try PcapFileSource(path: path, sensor: "replay"), live: false)],
