@@ -92,7 +92,9 @@ let package = Package(
         .target(name: "MallGateState", dependencies: ["MallGateIdentify", .product(name: "Crypto", package: "swift-crypto")], swiftSettings: strict),
 
         // Whole-file reads with POSIX calls, for every module that loads a file (Glibc only).
-        .target(name: "MallGateSystem", swiftSettings: strict),
+        // glibc's malloc.h (mallopt), which the Glibc module leaves out.
+        .systemLibrary(name: "CMalloc"),
+        .target(name: "MallGateSystem", dependencies: ["CMalloc"], swiftSettings: strict),
 
         // The venue: floors, zones, connections, sensors; validation, IMDF import, SVG plans.
         // Pure apart from reading files.

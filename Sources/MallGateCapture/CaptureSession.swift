@@ -36,6 +36,7 @@ public final class CaptureSession: Sendable {
     private let runners: [SourceRunner]
     private let channel: BatchChannel<[Observation]>
     private let running = Mutex(0)
+    private let pool: BatchPool
 
     /// Prepares one runner per source; nothing is read until ``start()``.
     ///
@@ -45,11 +46,15 @@ public final class CaptureSession: Sendable {
         // Each runner sends with its own policy (live: drop, replay: wait), so a session that
         // mixes a radio with replayed files never drops replayed frames.
         channel = BatchChannel(capacity: options.queueObservations, policy: .dropNewest, weight: { $0.capacity })
+        // Enough arrays for a full queue of the smallest batches, the ones being filled and the
+        // one being processed; more are let go.
+        let pool = BatchPool(keep: options.queueObservations / max(1, min(options.batchSize, options.replayBatchSize)) + sources.count + 1)
+        self.pool = pool
         var sensors: [SensorID] = []
         var runners: [SourceRunner] = []
         for entry in sources {
             runners.append(SourceRunner(
-                source: entry.source, firstSensor: sensors.count, live: entry.live, options: options))
+                source: entry.source, firstSensor: sensors.count, live: entry.live, options: options, pool: pool))
             sensors += entry.source.sensors
         }
         self.sensors = sensors
@@ -73,6 +78,18 @@ public final class CaptureSession: Sendable {
             }
         }
         return channel
+    }
+
+    /// Gives a processed batch's array back to be filled again, so a long replay or a busy
+    /// radio does not allocate (and fault in) a fresh ~340 KB array per batch.
+    ///
+    /// Optional: a batch not given back is simply freed. With the daemon's fixed mmap threshold
+    /// (`MallocTuning`) each fresh array would be mapped, faulted in and unmapped: +13 % CPU on a
+    /// replay; recycled, the replay costs 0.92× the CPU of fresh arrays under glibc's defaults
+    /// (BENCHMARKS.md, session 8).
+    /// - Parameter batch: left empty; its buffer is reused only if this was the last reference.
+    public func recycle(_ batch: inout [Observation]) {
+        pool.give(&batch)
     }
 
     /// Asks every source to stop; the batch sequence ends once their threads have flushed.
@@ -105,13 +122,15 @@ final class SourceRunner: Sendable {
     let firstSensor: Int
     let live: Bool
     let options: CaptureSession.Options
+    let pool: BatchPool
     private let state: Mutex<(stats: [SensorStatistics], errors: [CaptureError])>
 
-    init(source: any FrameSource, firstSensor: Int, live: Bool, options: CaptureSession.Options) {
+    init(source: any FrameSource, firstSensor: Int, live: Bool, options: CaptureSession.Options, pool: BatchPool) {
         self.source = source
         self.firstSensor = firstSensor
         self.live = live
         self.options = options
+        self.pool = pool
         state = Mutex((source.statistics().map { SensorStatistics(source: $0) }, []))
     }
 
@@ -122,7 +141,7 @@ final class SourceRunner: Sendable {
         let batchSize = live ? options.batchSize : options.replayBatchSize
         var batcher = DecodeBatcher(
             decoders: source.linkTypes.map { FrameDecoder(linkType: $0, options: options.decode) },
-            firstSensor: firstSensor, capacity: batchSize)
+            firstSensor: firstSensor, capacity: batchSize, pool: pool)
         // The per-frame closure reaches the batcher through a pointer: a captured `var`
         // would be boxed and pay a dynamic exclusivity check on every frame.
         withUnsafeMutablePointer(to: &batcher) { batcher in
@@ -193,15 +212,17 @@ struct DecodeBatcher {
     var droppedAtEdge: [UInt64]
     let firstSensor: Int
     let capacity: Int
+    let pool: BatchPool
     /// What a slot starts as; the decoder overwrites what it reports.
     let blank = Observation(sensor: 0, timestampNanoseconds: 0, frameNumber: 0)
 
-    init(decoders: [FrameDecoder], firstSensor: Int, capacity: Int) {
+    init(decoders: [FrameDecoder], firstSensor: Int, capacity: Int, pool: BatchPool = BatchPool(keep: 0)) {
         self.decoders = decoders
         self.droppedAtEdge = Array(repeating: 0, count: decoders.count)
         self.firstSensor = firstSensor
         self.capacity = capacity
-        batch.reserveCapacity(capacity)
+        self.pool = pool
+        batch = pool.take(capacity: capacity)
     }
 
     /// Decodes a frame straight into a new slot at the end of the batch (one write of the
@@ -231,13 +252,49 @@ struct DecodeBatcher {
     ) -> [Observation]? {
         guard !batch.isEmpty else { return nil }
         let full = batch
-        batch = []
-        batch.reserveCapacity(capacity)
+        batch = pool.take(capacity: capacity)
         return channel.send(full, policy: policy) ? nil : full
     }
 
     mutating func countDropped(_ refused: [Observation]) {
         for observation in refused { droppedAtEdge[observation.sensor - firstSensor] += 1 }
+    }
+}
+
+/// Empty observation arrays with their capacity kept, handed from the pipeline back to the
+/// capture threads (``CaptureSession/recycle(_:)``).
+final class BatchPool: Sendable {
+    private let arrays = Mutex<[[Observation]]>([])
+    private let keep: Int
+
+    init(keep: Int) { self.keep = keep }
+
+    /// An empty array with room for at least `capacity` observations (and at most twice that,
+    /// so a live source does not take a replay-sized array and weigh four times its due).
+    func take(capacity: Int) -> [Observation] {
+        let recycled: [Observation]? = arrays.withLock { arrays in
+            guard let i = arrays.lastIndex(where: { $0.capacity >= capacity && $0.capacity <= 2 * capacity }) else { return nil }
+            return arrays.remove(at: i)
+        }
+        if let recycled { return recycled }
+        var fresh: [Observation] = []
+        fresh.reserveCapacity(capacity)
+        return fresh
+    }
+
+    /// Takes `batch`'s buffer (leaving `batch` empty) if nobody else holds it.
+    func give(_ batch: inout [Observation]) {
+        var mine: [Observation] = []
+        swap(&mine, &batch)
+        guard keep > 0, mine.capacity > 0 else { return }
+        // Emptied in place when `mine` is the last reference (the pipeline has let go of the
+        // batch); otherwise removeAll would allocate, and the batch is simply let go.
+        let buffer = mine.withUnsafeBufferPointer { $0.baseAddress }
+        mine.removeAll(keepingCapacity: true)
+        guard mine.withUnsafeBufferPointer({ $0.baseAddress }) == buffer else { return }
+        arrays.withLock { arrays in
+            if arrays.count < keep { arrays.append(mine) }
+        }
     }
 }
 

@@ -4,6 +4,7 @@ internal import MallGateIdentify
 internal import MallGateState
 internal import MallGateVenue
 internal import MallGateStore
+internal import MallGateSystem
 internal import MallGateWeb
 internal import Prometheus
 internal import ServiceLifecycle
@@ -47,6 +48,7 @@ public enum Daemon {
         options: PipelineService.Options, serveMetrics: Bool, serveWeb: Bool = false, logger: Logger,
         watch: (@Sendable (PipelineService) async -> Void)? = nil, sync: Bool = false
     ) async throws -> PipelineService.Summary? {
+        MallocTuning.fixThresholds()
         var options = options
         let live = (sources ?? configuration.sources).contains { $0.isLive }
         let sink = try BufferSink(configuration: configuration, live: live, logger: logger)

@@ -244,7 +244,7 @@ public final class PipelineService: Service, Sendable {
             if attempt > 1 { logger.notice("Capture source reopened.", metadata: ["sensor": "\(name)"]) }
             var previous = session.statistics()
             var pace: (capture: Int64, wall: Int64)?
-            for await batch in session.start() {
+            for await var batch in session.start() {
                 if let speed = source.speed ?? options.speed, let first = batch.first {
                     // A file source hands over thousands of frames at once (minutes of capture):
                     // paced as one, the pipeline clock would jump by minutes. Each slice of about
@@ -266,6 +266,7 @@ public final class PipelineService: Service, Sendable {
                 } else {
                     await write(await engine.process(batch, sensors: session.sensors))
                 }
+                session.recycle(&batch)
                 previous = account(session.statistics(), since: previous)
                 delay = configuration.health.retryInitialSeconds
             }

@@ -131,3 +131,46 @@ import Testing
 final class SendResult: @unchecked Sendable {
     var value: Bool?
 }
+
+/// Arrays the pipeline gives back are filled again, not reallocated: same buffer, emptied.
+@Suite struct BatchPoolTests {
+    @Test func aGivenBackArrayIsTakenAgainEmptyWithItsBuffer() {
+        let pool = BatchPool(keep: 2)
+        var batch = pool.take(capacity: 256)
+        #expect(batch.capacity >= 256)
+        batch.append(Observation(sensor: 1, timestampNanoseconds: 2, frameNumber: 3))
+        let buffer = batch.withUnsafeBufferPointer { UInt(bitPattern: $0.baseAddress) }
+        pool.give(&batch)
+        #expect(batch.isEmpty)
+        // A live source's small batch does not take a replay-sized array (it would weigh more).
+        let small = pool.take(capacity: 64)
+        #expect(small.withUnsafeBufferPointer { UInt(bitPattern: $0.baseAddress) } != buffer)
+        let again = pool.take(capacity: 256)
+        #expect(again.isEmpty)
+        #expect(again.withUnsafeBufferPointer { UInt(bitPattern: $0.baseAddress) } == buffer)
+    }
+
+    @Test func thePoolKeepsAtMostItsLimit() {
+        let pool = BatchPool(keep: 1)
+        var a = pool.take(capacity: 8), b = pool.take(capacity: 8)
+        let bufferA = a.withUnsafeBufferPointer { UInt(bitPattern: $0.baseAddress) }
+        pool.give(&a)
+        pool.give(&b)  // beyond the limit: let go
+        #expect(pool.take(capacity: 8).withUnsafeBufferPointer { UInt(bitPattern: $0.baseAddress) } == bufferA)
+        let fresh = pool.take(capacity: 8)
+        #expect(fresh.capacity >= 8 && fresh.isEmpty)
+    }
+
+    /// A batch someone else still holds is not taken: refilling it would change their copy's
+    /// buffer under them (it cannot; Swift copies), so it would only cost an allocation.
+    @Test func aSharedBatchIsLetGo() {
+        let pool = BatchPool(keep: 2)
+        var batch = pool.take(capacity: 16)
+        batch.append(Observation(sensor: 1, timestampNanoseconds: 2, frameNumber: 3))
+        let held = batch
+        pool.give(&batch)
+        #expect(held.count == 1)
+        let next = pool.take(capacity: 16)
+        #expect(next.withUnsafeBufferPointer { UInt(bitPattern: $0.baseAddress) } != held.withUnsafeBufferPointer { UInt(bitPattern: $0.baseAddress) })
+    }
+}

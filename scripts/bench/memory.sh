@@ -6,7 +6,9 @@
 #   DEVICES=100000   distinct phones, all present at once (scripts/bench/make-crowd-pcaps.py; made once, reused)
 #   CPU=0            core to pin to
 #   MALLGATE=path    binary (default .build/release/mallgate)
-# Prints the replay's summary line, the active-device peak it implies, GNU time's maximum resident set,
+#   ROUNDS=3         replays; the peak is not the same every time (threads' timing: one run in three
+#                    to eight peaks 40-70 MB higher, BENCHMARKS.md session 8), so every round is listed
+# Prints the replay's summary line, GNU time's maximum resident set of each round,
 # and the idle VmRSS of `mallgate run` reading an idle FIFO source after 10 s.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
@@ -23,10 +25,12 @@ mkdir -p "$out"
 layout_model "$out"
 replay_config "$out" "$crowd"
 echo "# $(date -u +%FT%TZ) $(uptime | sed 's/.*load/load/')"
-rm -rf "$out/state"
-/usr/bin/time -v -o "$out/time-v.txt" taskset -c "$cpu" "$bin" replay --config "$out/gateway.toml" "$crowd" --quiet > "$out/replay.txt"
-head -1 "$out/replay.txt"
-grep -E "Maximum resident|User time|System time|Elapsed" "$out/time-v.txt"
+for round in $(seq "${ROUNDS:-3}"); do
+    rm -rf "$out/state"
+    /usr/bin/time -v -o "$out/time-v.txt" taskset -c "$cpu" "$bin" replay --config "$out/gateway.toml" "$crowd" --quiet > "$out/replay.txt"
+    [ "$round" = 1 ] && head -1 "$out/replay.txt"
+    echo "round $round: $(grep -E "Maximum resident|User time|System time|Elapsed" "$out/time-v.txt" | tr -s ' \t' ' ' | tr '\n' ';')"
+done
 
 # Idle daemon: one FIFO source (a sensor that is silent), metrics on, 10 s after start.
 rm -rf "$out/idle-state" "$out/idle.fifo"; mkfifo "$out/idle.fifo"
