@@ -43,6 +43,10 @@ public actor PipelineEngine {
         public var silent = false
     }
 
+    /// Windows built at once when many devices' windows are due together (a tick, the end of a
+    /// capture): a few MB of samples, each part localized before the next is built.
+    public static let windowsPerPart = 4_096
+
     private var model: PipelineModel
     private var configuration: DaemonConfiguration
     private var identifier: DeviceIdentifier
@@ -289,7 +293,11 @@ public actor PipelineEngine {
             // probe: the live view follows a phone that went quiet inside a store. The margin
             // leaves room for readings that come late (batches of other sources).
             let margin = Int64(configuration.windows.lengthSeconds * 1e9)
-            for w in windows.advance(to: now - margin) { localize(w, into: &out) }
+            while true {
+                let part = windows.advance(to: now - margin, limit: Self.windowsPerPart)
+                if part.isEmpty { break }
+                for w in part { localize(w, into: &out) }
+            }
             tracker.expire(at: now, into: &events)
             drainEvents(into: &out)
             closeIntervals(now: now, into: &out)

@@ -165,7 +165,7 @@ public final class PipelineService: Service, Sendable {
             self.stop()
         }
         notifier.send("STOPPING=1")
-        while let part = await engine.flushWindows(limit: 4_096) { await write(part) }
+        while let part = await engine.flushWindows(limit: PipelineEngine.windowsPerPart) { await write(part) }
         var out = await engine.flush()
         out.events.append(PipelineEvent(timeNanoseconds: wallNanoseconds(), kind: .stopped, detail: "mallgate \(options.mode) stopped"))
         await write(out)

@@ -86,6 +86,11 @@ public struct FingerprintWindows: Sendable {
     /// Devices still to be flushed by ``flush(limit:)``, in id order, and how many are done.
     private var flushing: [UInt64] = []
     private var flushed = 0
+    /// Devices whose window ending at `advancingEnd` ``advance(to:limit:)`` still has to emit, in
+    /// id order, and how many are done.
+    private var advancing: [UInt64] = []
+    private var advanced = 0
+    private var advancingEnd: Int64 = 0
     /// Readings dropped because a device exceeded the per-device cap.
     public private(set) var droppedReadings: Int = 0
 
@@ -133,17 +138,39 @@ public struct FingerprintWindows: Sendable {
     /// those the next readings would emit, as long as no reading older than `t` comes later
     /// (one that does is counted in the windows still open, as any late reading).
     public mutating func advance(to t: Int64) -> [WindowedSample] {
+        advance(to: t, limit: .max)
+    }
+
+    /// ``advance(to:)`` in parts: at least `limit` windows per call (all those of one device
+    /// and end time together), in the same (end, device) order; empty once nothing ends by `t`.
+    ///
+    /// A replay's tick came after a dozen seconds of capture: with 100,000 phones the pending
+    /// windows of all of them came at once, 50–100 MB of samples for a moment (the peak of one
+    /// replay in three, BENCHMARKS.md session 8). In parts, each is localized before the next is
+    /// built. Call it until it returns nothing, with no ``add(device:sensor:timeNanoseconds:rssi:)``
+    /// in between (one would lose no window, but its windows could break the order).
+    public mutating func advance(to t: Int64, limit: Int) -> [WindowedSample] {
         var out: [WindowedSample] = []
-        var i = devices.startIndex
-        while i != devices.endIndex {
-            if devices.values[i].nextEnd <= t {
-                let key = devices.keys[i]
-                Self.emit(device: key, state: &devices.values[i], upTo: t, options: options, sensorCount: sensorCount, scratch: &scratch, into: &out)
+        while out.count < limit {
+            if advanced == advancing.count {
+                // The next end time due, and its devices in id order: windows of one end time
+                // come out together, so the order is (end, device) across parts too.
+                var earliest = Int64.max
+                for state in devices.values where state.nextEnd <= t { earliest = min(earliest, state.nextEnd) }
+                advancing = []
+                advanced = 0
+                guard earliest != .max else { break }
+                for (key, state) in devices where state.nextEnd == earliest { advancing.append(key) }
+                advancing.sort()
+                advancingEnd = earliest
             }
-            devices.formIndex(after: &i)
+            while advanced < advancing.count && out.count < limit {
+                let key = advancing[advanced]
+                advanced += 1
+                guard let i = devices.index(forKey: key) else { continue }
+                Self.emit(device: key, state: &devices.values[i], upTo: advancingEnd, options: options, sensorCount: sensorCount, scratch: &scratch, into: &out)
+            }
         }
-        // Dictionary order is arbitrary; a device's windows are already in end order.
-        out.sort { ($0.endNanoseconds, $0.device) < ($1.endNanoseconds, $1.device) }
         return out
     }
 

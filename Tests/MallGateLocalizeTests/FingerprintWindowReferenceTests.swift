@@ -161,6 +161,9 @@ import Testing
         let sensorCount = 6
         var waiting = FingerprintWindows(sensorCount: sensorCount, options: options)
         var advancing = FingerprintWindows(sensorCount: sensorCount, options: options)
+        // Advanced in parts of at least 3 windows: the same windows in the same order.
+        var parted = FingerprintWindows(sensorCount: sensorCount, options: options)
+        var partedCalls = 0
         var waited: [WindowedSample] = []
         var advanced: [WindowedSample] = []
         var early = 0
@@ -173,9 +176,19 @@ import Testing
             let sensor = random.below(sensorCount)
             let rssi = Float(-95 + random.below(60))
             waited += waiting.add(device: device, sensor: sensor, timeNanoseconds: time - late, rssi: rssi)
-            advanced += advancing.add(device: device, sensor: sensor, timeNanoseconds: time - late, rssi: rssi)
+            let added = advancing.add(device: device, sensor: sensor, timeNanoseconds: time - late, rssi: rssi)
+            advanced += added
+            #expect(parted.add(device: device, sensor: sensor, timeNanoseconds: time - late, rssi: rssi) == added)
             if i % 97 == 0 {
                 let part = advancing.advance(to: time - margin)
+                var inParts: [WindowedSample] = []
+                while true {
+                    let piece = parted.advance(to: time - margin, limit: 3)
+                    if piece.isEmpty { break }
+                    partedCalls += 1
+                    inParts += piece
+                }
+                #expect(inParts == part)
                 #expect(part.allSatisfy { $0.endNanoseconds <= time - margin })
                 #expect(zip(part, part.dropFirst()).allSatisfy { ($0.endNanoseconds, $0.device) < ($1.endNanoseconds, $1.device) })
                 early += part.count
@@ -185,6 +198,7 @@ import Testing
         waited += waiting.flush()
         advanced += advancing.flush()
         #expect(early > 100, "advance emitted \(early) windows early")
+        #expect(partedCalls > early / 3 / 2, "\(partedCalls) parts for \(early) windows")
         #expect(Dictionary(grouping: advanced, by: \.device) == Dictionary(grouping: waited, by: \.device))
         #expect(advancing.droppedReadings == waiting.droppedReadings)
     }
