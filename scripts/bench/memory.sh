@@ -6,8 +6,8 @@
 #   DEVICES=100000   distinct phones, all present at once (scripts/bench/make-crowd-pcaps.py; made once, reused)
 #   CPU=0            core to pin to
 #   MALLGATE=path    binary (default .build/release/mallgate)
-#   ROUNDS=3         replays; the peak is not the same every time (threads' timing: one run in three
-#                    to eight peaks 40-70 MB higher, BENCHMARKS.md session 8), so every round is listed
+#   ROUNDS=3         replays; every round's peak is listed: it depends on when the daemon's tick falls
+#                    (it was 45-105 MB higher in one run in three before session 8, +11 MB now)
 # Prints the replay's summary line, GNU time's maximum resident set of each round,
 # and the idle VmRSS of `mallgate run` reading an idle FIFO source after 10 s.
 set -euo pipefail
