@@ -216,7 +216,7 @@ struct DecodeBatcher {
     /// What a slot starts as; the decoder overwrites what it reports.
     let blank = Observation(sensor: 0, timestampNanoseconds: 0, frameNumber: 0)
 
-    init(decoders: [FrameDecoder], firstSensor: Int, capacity: Int, pool: BatchPool = BatchPool(keep: 0)) {
+    init(decoders: [FrameDecoder], firstSensor: Int, capacity: Int, pool: BatchPool) {
         self.decoders = decoders
         self.droppedAtEdge = Array(repeating: 0, count: decoders.count)
         self.firstSensor = firstSensor
