@@ -289,15 +289,8 @@ public actor PipelineEngine {
             }
         }
         if latestNanoseconds != .min {
-            // Windows that ended a window length ago are placed now, not at the device's next
-            // probe: the live view follows a phone that went quiet inside a store. The margin
-            // leaves room for readings that come late (batches of other sources).
-            let margin = Int64(configuration.windows.lengthSeconds * 1e9)
-            while true {
-                let part = windows.advance(to: now - margin, limit: Self.windowsPerPart)
-                if part.isEmpty { break }
-                for w in part { localize(w, into: &out) }
-            }
+            // What the caller did not take in parts (``advanceWindows(now:limit:)``).
+            while let part = advanceWindows(now: now, limit: Self.windowsPerPart) { out.append(part) }
             tracker.expire(at: now, into: &events)
             drainEvents(into: &out)
             closeIntervals(now: now, into: &out)
@@ -316,6 +309,27 @@ public actor PipelineEngine {
         }
         lastTick = now
         heartbeatCount &+= 1
+        return out
+    }
+
+    /// The tick's windows in parts: localizes the windows that ended a window length before
+    /// `now` until `limit` or more are placed; nil once none is due. Call it until nil, writing
+    /// each part, then ``tick(now:)``.
+    ///
+    /// Windows that ended a window length ago are placed at the tick, not at the device's next
+    /// probe: the live view follows a phone that went quiet inside a store (the margin leaves
+    /// room for readings that come late, in other sources' batches). In a replay a tick comes
+    /// after a dozen seconds of capture: with 100,000 phones, one output held the positions of
+    /// all their windows (14.5 MB, BENCHMARKS.md session 9); in parts each is stored before the
+    /// next is built. A batch processed between two parts loses no window and keeps each
+    /// device's windows in time order.
+    public func advanceWindows(now: Int64, limit: Int) -> PipelineOutput? {
+        guard latestNanoseconds != .min else { return nil }
+        let margin = Int64(configuration.windows.lengthSeconds * 1e9)
+        let part = windows.advance(to: now - margin, limit: limit)
+        guard !part.isEmpty else { return nil }
+        var out = PipelineOutput()
+        for w in part { localize(w, into: &out) }
         return out
     }
 

@@ -434,6 +434,7 @@ public final class PipelineService: Service, Sendable {
             try? await Task.sleep(for: .milliseconds(Int(period * 1000)))
             if Task.isCancelled { break }
             let now = live ? wallNanoseconds() : (await engine.latestCaptureNanoseconds ?? 0)
+            while let part = await engine.advanceWindows(now: now, limit: PipelineEngine.windowsPerPart) { await write(part) }
             let out = await engine.tick(now: now)
             await write(out)
             let beat = await engine.heartbeat

@@ -147,8 +147,9 @@ public struct FingerprintWindows: Sendable {
     /// A replay's tick came after a dozen seconds of capture: with 100,000 phones the pending
     /// windows of all of them came at once, 50–100 MB of samples for a moment (the peak of one
     /// replay in three, BENCHMARKS.md session 8). In parts, each is localized before the next is
-    /// built. Call it until it returns nothing, with no ``add(device:sensor:timeNanoseconds:rssi:)``
-    /// in between (one would lose no window, but its windows could break the order).
+    /// built. Call it until it returns nothing. An ``add(device:sensor:timeNanoseconds:rssi:)``
+    /// in between (the daemon's batches between two parts) loses no window and keeps each
+    /// device's windows in time order; only the order across devices can differ.
     public mutating func advance(to t: Int64, limit: Int) -> [WindowedSample] {
         var out: [WindowedSample] = []
         while out.count < limit {

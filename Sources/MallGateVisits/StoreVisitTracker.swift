@@ -68,43 +68,51 @@ public struct StoreVisitTracker: Sendable {
         public init() {}
     }
 
+    /// One device's state. The 8-byte fields come first and the small ones last, so the value
+    /// has no padding: 128 bytes (144 in the order of the explanation), held for up to
+    /// ``Options/maxDevices`` devices.
     struct DeviceState: Sendable {
         /// Newest reading time seen.
         var lastReading: Int64
         /// Usual gap between the device's probe bursts (a running average, nanoseconds; 0
         /// until a gap was seen).
         var burstGap: Int64 = 0
-        /// Committed place (class index) and the newest reading of a window placed there.
-        var place: Int32 = -1
+        /// The newest reading of a window placed in the committed place (`place`).
         var placeLast: Int64 = .min
-        /// A zone challenging the committed place: windows in a row, summed confidence, and the
-        /// first reading of the run.
-        var candidate: Int32 = -1
-        var candidateWindows: Int32 = 0
-        var candidateMass: Float = 0
+        /// The first reading of the run of windows placed in the `candidate` zone.
         var candidateFirst: Int64 = 0
         /// The device's newest reading before the run began (`.min`: none): its last evidence
         /// of being anywhere but the candidate zone, whether or not that place was committed.
         var candidateAfter: Int64 = .min
-        /// The open visit: store, entry estimate, newest reading placed in it, exit estimate
-        /// once placed outside (`.min` while inside), and whether `entered` was reported.
-        var visitStore: Int32 = -1
+        /// The open visit (`visitStore`): entry estimate, newest reading placed in it, exit
+        /// estimate once placed outside (`.min` while inside).
         var visitEnter: Int64 = 0
         var visitLastInside: Int64 = 0
         var visitExit: Int64 = .min
-        var visitAnnounced = false
         /// The first reading placed anywhere but the visit's store after its last reading
         /// inside (`.min`: none yet), committed or not: where the exit estimate ends.
         var visitFirstAway: Int64 = .min
-        /// Whether the device was first heard in the visit's store (nothing before it): the
-        /// entry is moved half a probe gap earlier once the visit qualifies.
-        var visitFirstHeard = false
-        /// The open pass: walkway, start, newest reading placed there, and per door store of
-        /// the walkway (bit i = `doorStores[walkway][i]`) whether it was visited.
-        var passZone: Int32 = -1
+        /// The open pass (`passZone`): start, newest reading placed there, and per door store
+        /// of the walkway (bit i = `doorStores[walkway][i]`) whether it was visited.
         var passStart: Int64 = 0
         var passLast: Int64 = 0
         var passVisited: UInt64 = 0
+        /// Committed place (class index; -1: none yet).
+        var place: Int32 = -1
+        /// A zone challenging the committed place (-1: none), its windows in a row and their
+        /// summed confidence.
+        var candidate: Int32 = -1
+        var candidateWindows: Int32 = 0
+        var candidateMass: Float = 0
+        /// The open visit's store (-1: none).
+        var visitStore: Int32 = -1
+        /// The open pass's walkway (-1: none).
+        var passZone: Int32 = -1
+        /// Whether `entered` was reported for the open visit.
+        var visitAnnounced = false
+        /// Whether the device was first heard in the visit's store (nothing before it): the
+        /// entry is moved half a probe gap earlier once the visit qualifies.
+        var visitFirstHeard = false
 
         init(lastReading: Int64) {
             self.lastReading = lastReading
@@ -113,12 +121,19 @@ public struct StoreVisitTracker: Sendable {
 
     public let layout: VisitLayout
     public let options: Options
-    private var devices: [UInt64: DeviceState] = [:]
+    /// The held devices: `states[k]` is the state of `slotDevices[k]`, and `slots` finds a
+    /// device's k. Dense (a removed device's slot takes the last one's).
+    ///
+    /// A dictionary of the 128-byte states had 131,072 buckets at the 50,000-device cap (Swift
+    /// keeps one at most three quarters full): 19.9 MB, and 30 MB while it doubled. An index of
+    /// 12-byte buckets and a dense array hold the same in 1.6 + 6.8 MB (BENCHMARKS.md session 9).
+    private var slots: [UInt64: Int32] = [:]
+    private var slotDevices: [UInt64] = []
+    private var states: [DeviceState] = []
     private var counter: IntervalCounter
     private var lastSweep: Int64 = .min
     /// The earliest reading fed: nothing is known before it (the capture began).
     private var captureStart: Int64 = .max
-    private var scratchKeys: [UInt64] = []
     private let minimumDwell: Int64
     private let exitTimeout: Int64
     private let silenceTimeout: Int64
@@ -146,7 +161,10 @@ public struct StoreVisitTracker: Sendable {
     }
 
     /// Devices currently held.
-    public var deviceCount: Int { devices.count }
+    public var deviceCount: Int { states.count }
+
+    /// Whether `device` is held (heard, and neither silent past the timeout nor evicted).
+    public func hasDevice(_ device: UInt64) -> Bool { slots[device] != nil }
 
     /// Feeds one window of `device` (windows of one device in time order; devices interleaved
     /// in roughly time order, as windowing emits them) and appends the events it causes — of
@@ -170,10 +188,11 @@ public struct StoreVisitTracker: Sendable {
             lastSweep = windowEnd
         }
         guard classIndex >= 0 && classIndex < layout.classCount else { return .elsewhere }
-        if devices[device] == nil && devices.count >= options.maxDevices { makeRoom(at: windowEnd, into: &events) }
+        if slots[device] == nil && states.count >= options.maxDevices { makeRoom(at: windowEnd, into: &events) }
         let start = events.count
         let c = Int32(classIndex)
-        var s = devices.removeValue(forKey: device) ?? DeviceState(lastReading: .min)
+        let slot = slots[device].map(Int.init)
+        var s = slot.map { states[$0] } ?? DeviceState(lastReading: .min)
         // The first reading this device had not shown before (windows overlap).
         let newFirst = s.lastReading == .min || firstReading > s.lastReading ? firstReading : lastReading
         // A window starting after everything heard before holds a new burst: the gap to it
@@ -226,7 +245,13 @@ public struct StoreVisitTracker: Sendable {
             if s.visitExit != .min && s.lastReading - s.visitLastInside > exitTimeout { closeVisit(&s, device: device, exit: s.visitExit, into: &events) }
         }
         if s.passZone >= 0 && c == s.passZone && s.place == c { s.passLast = max(s.passLast, lastReading) }
-        devices[device] = s
+        if let slot {
+            states[slot] = s
+        } else {
+            slots[device] = Int32(states.count)
+            slotDevices.append(device)
+            states.append(s)
+        }
         record(events, from: start)
         return layout.status(ofClass: classIndex)
     }
@@ -243,25 +268,23 @@ public struct StoreVisitTracker: Sendable {
     /// devices; events in time order.
     public mutating func expire(at t: Int64, into events: inout [VisitEvent]) {
         let start = events.count
-        var i = devices.startIndex
-        while i != devices.endIndex {
-            let key = devices.keys[i]
+        var k = 0
+        while k < states.count {
             // The state is copied out and back: `finish` and `closeVisit` read `self`, and passing
-            // `&devices.values[i]` to them made Swift copy the whole dictionary for each call.
-            if t - devices.values[i].lastReading > silenceTimeout {
-                var state = devices.values[i]
-                finish(&state, device: key, into: &events)
-                scratchKeys.append(key)
-            } else if devices.values[i].visitExit != .min && t - devices.values[i].visitLastInside > exitTimeout {
-                var state = devices.values[i]
-                closeVisit(&state, device: key, exit: state.visitExit, into: &events)
-                devices.values[i] = state
+            // `&states[k]` to them would make Swift copy the whole array for each call.
+            if t - states[k].lastReading > silenceTimeout {
+                var state = states[k]
+                finish(&state, device: slotDevices[k], into: &events)
+                remove(slot: k)  // the last slot moved into k: look at k again
+                continue
+            } else if states[k].visitExit != .min && t - states[k].visitLastInside > exitTimeout {
+                var state = states[k]
+                closeVisit(&state, device: slotDevices[k], exit: state.visitExit, into: &events)
+                states[k] = state
             }
-            devices.formIndex(after: &i)
+            k += 1
         }
-        for key in scratchKeys { devices[key] = nil }
-        scratchKeys.removeAll(keepingCapacity: true)
-        // Dictionary order is arbitrary: sort so outputs are reproducible.
+        // Slot order depends on arrivals and removals: sort so outputs are reproducible.
         events[start...].sort { Self.order($0) < Self.order($1) }
         record(events, from: start)
     }
@@ -292,14 +315,16 @@ public struct StoreVisitTracker: Sendable {
     /// visit ends at `captureEnd` (the visit was cut by the recording, not by the visitor).
     public mutating func flush(captureEnd: Int64? = nil, into events: inout [VisitEvent]) -> [StoreCounts] {
         let start = events.count
-        for key in devices.keys.sorted() {
-            var state = devices[key]!  // a copy: see expire(at:into:)
+        for (key, slot) in slots.sorted(by: { $0.key < $1.key }) {
+            var state = states[Int(slot)]  // a copy: see expire(at:into:)
             if let captureEnd, state.visitStore >= 0, state.visitExit == .min, captureEnd - state.lastReading <= captureEndWindow {
                 closeVisit(&state, device: key, exit: captureEnd, into: &events)
             }
             finish(&state, device: key, into: &events)
         }
-        devices.removeAll()
+        slots.removeAll()
+        slotDevices.removeAll()
+        states.removeAll()
         events[start...].sort { Self.order($0) < Self.order($1) }
         record(events, from: start)
         return counter.closeAll()
@@ -486,21 +511,36 @@ public struct StoreVisitTracker: Sendable {
     /// bulk, the scan and sort are paid once per `maxDevices / 16` arrivals.
     private mutating func makeRoom(at t: Int64, into events: inout [VisitEvent]) {
         expire(at: t, into: &events)
-        guard devices.count >= options.maxDevices else { return }
-        let count = min(devices.count, max(1, options.maxDevices / 16))
+        guard states.count >= options.maxDevices else { return }
+        let count = min(states.count, max(1, options.maxDevices / 16))
         var oldest: [(lastReading: Int64, device: UInt64)] = []
-        oldest.reserveCapacity(devices.count)
-        for (device, state) in devices { oldest.append((state.lastReading, device)) }
+        oldest.reserveCapacity(states.count)
+        for (state, device) in zip(states, slotDevices) { oldest.append((state.lastReading, device)) }
         // Ties (same last reading) broken by id, so eviction is reproducible.
         oldest.sort { ($0.lastReading, $0.device) < ($1.lastReading, $1.device) }
         let start = events.count
         for (_, device) in oldest.prefix(count) {
-            guard var state = devices.removeValue(forKey: device) else { continue }
+            guard let slot = slots[device].map(Int.init) else { continue }
+            var state = states[slot]
+            remove(slot: slot)
             finish(&state, device: device, into: &events)
             evictedDevices += 1
         }
         events[start...].sort { Self.order($0) < Self.order($1) }
         record(events, from: start)
+    }
+
+    /// Forgets the device in slot `k`; the last slot's device moves into it.
+    private mutating func remove(slot k: Int) {
+        slots[slotDevices[k]] = nil
+        let last = states.count - 1
+        if k != last {
+            states[k] = states[last]
+            slotDevices[k] = slotDevices[last]
+            slots[slotDevices[k]] = Int32(k)
+        }
+        states.removeLast()
+        slotDevices.removeLast()
     }
 
     private mutating func record(_ events: [VisitEvent], from start: Int) {

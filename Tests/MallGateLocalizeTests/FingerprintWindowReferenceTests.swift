@@ -203,4 +203,43 @@ import Testing
         #expect(advancing.droppedReadings == waiting.droppedReadings)
     }
 
+    /// The daemon takes a tick's windows in parts with batches processed in between: readings
+    /// added between two parts of one `advance(to:limit:)` lose no window and keep each device's
+    /// windows in time order (per device, the same windows as waiting for readings).
+    @Test("Readings added between parts of an advance lose no window", arguments: [11, 12] as [UInt64])
+    func readingsBetweenPartsLoseNoWindow(seed: UInt64) {
+        var random = Random(state: seed)
+        let options = WindowOptions(lengthSeconds: 10, stepSeconds: 5, idleTimeoutSeconds: 60, maxReadingsPerDevice: 64)
+        var waiting = FingerprintWindows(sensorCount: 4, options: options)
+        var interleaved = FingerprintWindows(sensorCount: 4, options: options)
+        var waited: [WindowedSample] = []
+        var taken: [WindowedSample] = []
+        var partsWithReadingsBetween = 0
+        var pending = false
+        var time: Int64 = 1_800_000_000_000_000_000
+        let margin: Int64 = 5_000_000_000
+        for i in 0..<20_000 {
+            time += random.below(50) == 0 ? Int64(random.below(90)) * 1_000_000_000 : Int64(random.below(400)) * 1_000_000
+            let late = random.below(40) == 0 ? Int64(random.below(3000)) * 1_000_000 : 0
+            let device = UInt64(random.below(random.below(10) == 0 ? 300 : 20))
+            let sensor = random.below(4)
+            let rssi = Float(-95 + random.below(60))
+            waited += waiting.add(device: device, sensor: sensor, timeNanoseconds: time - late, rssi: rssi)
+            taken += interleaved.add(device: device, sensor: sensor, timeNanoseconds: time - late, rssi: rssi)
+            // One small part now and then, the rest of the advance after more readings.
+            if i % 53 == 0 || pending {
+                let part = interleaved.advance(to: time - margin, limit: 2)
+                pending = !part.isEmpty
+                if pending && i % 53 != 0 { partsWithReadingsBetween += 1 }
+                taken += part
+            }
+        }
+        waited += waiting.flush()
+        taken += interleaved.flush()
+        #expect(partsWithReadingsBetween > 100, "\(partsWithReadingsBetween) parts came after readings added mid-advance")
+        let byDevice = Dictionary(grouping: taken, by: \.device)
+        #expect(byDevice == Dictionary(grouping: waited, by: \.device))
+        #expect(byDevice.values.allSatisfy { w in zip(w, w.dropFirst()).allSatisfy { $0.endNanoseconds < $1.endNanoseconds } })
+    }
+
 }

@@ -325,6 +325,38 @@ import Testing
         #expect(Set(exited) == Set(1...UInt64(f.tracker.evictedDevices)))
     }
 
+    /// Devices forgotten in the middle of the others (silence) leave the others' state as it
+    /// was: every device's visit comes out once, with its own times. (The states are packed in
+    /// one array, a forgotten device's slot taken by the last one; eviction at the cap goes the
+    /// same way and has the tests above.)
+    @Test func forgettingSomeDevicesLeavesTheOthersIntact() {
+        var f = Feed()
+        let crowd = UInt64(1)...UInt64(300)
+        // Everyone walks from C into A at 10 s, in a shuffled order.
+        let order = crowd.shuffled()
+        for d in order { f.at(0, Self.C, device: d) }
+        for d in order { f.at(10, Self.A, device: d) }
+        // The odd ones fall silent; the even ones stay in A, heard every 60 s until 670 s, then
+        // step out into C at 700 s. The silence timeout (600 s) forgets the odd ones mid-stay.
+        let staying = crowd.filter { $0 % 2 == 0 }
+        for t in stride(from: 70, through: 670, by: 60) as StrideThrough<Int64> {
+            for d in staying.shuffled() { f.at(t, Self.A, device: d) }
+        }
+        #expect(f.tracker.deviceCount == staying.count, "the silent ones were forgotten at 610 s")
+        #expect(crowd.allSatisfy { f.tracker.hasDevice($0) == ($0 % 2 == 0) })
+        for d in staying.shuffled() { f.at(700, Self.C, device: d) }
+        _ = f.flush()
+        var exits: [UInt64: [StoreVisit]] = [:]
+        for case .exited(let v) in f.events { exits[v.device, default: []].append(v) }
+        #expect(exits.count == crowd.count)
+        for d in crowd {
+            // Entry halfway between 0 and 10 s; exit halfway to the reading in C (685 s), or 30 s
+            // after the last reading inside for the silent ones.
+            let expected = d % 2 == 0 ? Self.visit(Self.A, 5, 685, device: d) : Self.visit(Self.A, 5, 40, device: d)
+            #expect(exits[d] == [expected], "device \(d)")
+        }
+    }
+
     @Test func aQualifiedVisitEndsHalfAProbeGapAfterTheLastReadingWhenSilent() {
         var o = Self.oneWindow
         o.silentExitSeconds = 15
