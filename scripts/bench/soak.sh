@@ -29,8 +29,9 @@ echo "# $(date -u +%FT%TZ) $(uptime | sed 's/.*load/load/'); captures $total byt
 rm -rf "$out/state"
 /usr/bin/time -f "%e s wall, %U s user, %S s sys, %M KB max RSS" -o "$out/time.txt" taskset -c "$cpu" "$bin" replay --config "$out/gateway.toml" "$sim" --quiet > "$out/replay.txt" & tpid=$!
 sleep 0.3
-pid=$(pgrep -P "$(pgrep -P $tpid)" 2>/dev/null || pgrep -P $tpid)
-pid=$(pgrep -f "mallgate replay --config $out/gateway.toml" | tail -1)
+# The newest process with this command line is the replay itself (time and taskset start it);
+# matched without the binary's name, so MALLGATE may point at a copy named otherwise.
+pid=$(pgrep -f -- "replay --config $out/gateway.toml" | tail -1)
 : > "$out/samples.txt"
 while kill -0 "$pid" 2>/dev/null; do
     rss=$(awk '/VmRSS/ {print $2}' /proc/$pid/status 2>/dev/null || true)
