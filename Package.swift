@@ -34,6 +34,9 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         // Elementary functions (exp, log) for the localizer without Foundation.
         .package(url: "https://github.com/apple/swift-numerics", from: "1.1.1"),
+        // Per-device state as one dense array behind a compact index (OrderedDictionary): the
+        // stages keep 100,000 devices in a fraction of a Dictionary's buckets.
+        .package(url: "https://github.com/apple/swift-collections", from: "1.6.0"),
         // Foundation-free build: the gateway binary stays small.
         .package(url: "https://github.com/swiftlang/swift-subprocess", from: "1.0.2", traits: []),
         // The on-gateway SQLite buffer (MallGateStore), on the system libsqlite3 (Debian: libsqlite3-dev).
@@ -105,10 +108,15 @@ let package = Package(
         // -Onone, which would make the dataset tests take minutes instead of seconds.
         .target(
             name: "MallGateLocalize",
-            dependencies: ["MallGateVenue", .product(name: "RealModule", package: "swift-numerics")], swiftSettings: strict + [.unsafeFlags(["-O"])]),
+            dependencies: [
+                "MallGateVenue", .product(name: "RealModule", package: "swift-numerics"),
+                .product(name: "OrderedCollections", package: "swift-collections"),
+            ], swiftSettings: strict + [.unsafeFlags(["-O"])]),
 
         // Stage 5 — visits: store visits, passers-by, counts per store and interval. Pure.
-        .target(name: "MallGateVisits", dependencies: ["MallGateVenue"], swiftSettings: strict),
+        .target(
+            name: "MallGateVisits", dependencies: ["MallGateVenue", .product(name: "OrderedCollections", package: "swift-collections")],
+            swiftSettings: strict),
 
         // The simulator: people and phones walking a venue → one pcap per sensor + ground truth;
         // also fingerprints synthesized from a layout (hence the localizer's Sample types).

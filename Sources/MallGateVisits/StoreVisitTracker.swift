@@ -1,3 +1,5 @@
+import OrderedCollections
+
 /// Turns each device's stream of placed windows into store visits, passers-by and per-store
 /// counts per interval: the visits stage of the data path (positions in, visits and counts out).
 ///
@@ -121,15 +123,13 @@ public struct StoreVisitTracker: Sendable {
 
     public let layout: VisitLayout
     public let options: Options
-    /// The held devices: `states[k]` is the state of `slotDevices[k]`, and `slots` finds a
-    /// device's k. Dense (a removed device's slot takes the last one's).
+    /// The held devices: their states in one dense array behind a bit-packed index
+    /// (`OrderedDictionary`; a removed device's place is taken by the last one).
     ///
-    /// A dictionary of the 128-byte states had 131,072 buckets at the 50,000-device cap (Swift
-    /// keeps one at most three quarters full): 19.9 MB, and 30 MB while it doubled. An index of
-    /// 12-byte buckets and a dense array hold the same in 1.6 + 6.8 MB (BENCHMARKS.md session 9).
-    private var slots: [UInt64: Int32] = [:]
-    private var slotDevices: [UInt64] = []
-    private var states: [DeviceState] = []
+    /// A `Dictionary` of the 128-byte states had 131,072 buckets at the 50,000-device cap (one is
+    /// kept at most three quarters full): 19.9 MB, and 30 MB while it doubled; dense, 7 MB
+    /// (BENCHMARKS.md session 9).
+    private var devices: OrderedDictionary<UInt64, DeviceState> = [:]
     private var counter: IntervalCounter
     private var lastSweep: Int64 = .min
     /// The earliest reading fed: nothing is known before it (the capture began).
@@ -161,10 +161,10 @@ public struct StoreVisitTracker: Sendable {
     }
 
     /// Devices currently held.
-    public var deviceCount: Int { states.count }
+    public var deviceCount: Int { devices.count }
 
     /// Whether `device` is held (heard, and neither silent past the timeout nor evicted).
-    public func hasDevice(_ device: UInt64) -> Bool { slots[device] != nil }
+    public func hasDevice(_ device: UInt64) -> Bool { devices.index(forKey: device) != nil }
 
     /// Feeds one window of `device` (windows of one device in time order; devices interleaved
     /// in roughly time order, as windowing emits them) and appends the events it causes — of
@@ -188,11 +188,11 @@ public struct StoreVisitTracker: Sendable {
             lastSweep = windowEnd
         }
         guard classIndex >= 0 && classIndex < layout.classCount else { return .elsewhere }
-        if slots[device] == nil && states.count >= options.maxDevices { makeRoom(at: windowEnd, into: &events) }
+        if devices.count >= options.maxDevices && devices.index(forKey: device) == nil { makeRoom(at: windowEnd, into: &events) }
         let start = events.count
         let c = Int32(classIndex)
-        let slot = slots[device].map(Int.init)
-        var s = slot.map { states[$0] } ?? DeviceState(lastReading: .min)
+        let slot = devices.index(forKey: device)
+        var s = slot.map { devices.values[$0] } ?? DeviceState(lastReading: .min)
         // The first reading this device had not shown before (windows overlap).
         let newFirst = s.lastReading == .min || firstReading > s.lastReading ? firstReading : lastReading
         // A window starting after everything heard before holds a new burst: the gap to it
@@ -246,11 +246,9 @@ public struct StoreVisitTracker: Sendable {
         }
         if s.passZone >= 0 && c == s.passZone && s.place == c { s.passLast = max(s.passLast, lastReading) }
         if let slot {
-            states[slot] = s
+            devices.values[slot] = s
         } else {
-            slots[device] = Int32(states.count)
-            slotDevices.append(device)
-            states.append(s)
+            devices.updateValue(s, forKey: device)
         }
         record(events, from: start)
         return layout.status(ofClass: classIndex)
@@ -269,22 +267,23 @@ public struct StoreVisitTracker: Sendable {
     public mutating func expire(at t: Int64, into events: inout [VisitEvent]) {
         let start = events.count
         var k = 0
-        while k < states.count {
+        while k < devices.count {
             // The state is copied out and back: `finish` and `closeVisit` read `self`, and passing
-            // `&states[k]` to them would make Swift copy the whole array for each call.
-            if t - states[k].lastReading > silenceTimeout {
-                var state = states[k]
-                finish(&state, device: slotDevices[k], into: &events)
-                remove(slot: k)  // the last slot moved into k: look at k again
+            // `&devices.values[k]` to them would make Swift copy every state for each call.
+            let key = devices.keys[k]
+            if t - devices.values[k].lastReading > silenceTimeout {
+                var state = devices.values[k]
+                finish(&state, device: key, into: &events)
+                remove(at: k)  // the last device moved into k: look at k again
                 continue
-            } else if states[k].visitExit != .min && t - states[k].visitLastInside > exitTimeout {
-                var state = states[k]
-                closeVisit(&state, device: slotDevices[k], exit: state.visitExit, into: &events)
-                states[k] = state
+            } else if devices.values[k].visitExit != .min && t - devices.values[k].visitLastInside > exitTimeout {
+                var state = devices.values[k]
+                closeVisit(&state, device: key, exit: state.visitExit, into: &events)
+                devices.values[k] = state
             }
             k += 1
         }
-        // Slot order depends on arrivals and removals: sort so outputs are reproducible.
+        // The order depends on arrivals and removals: sort so outputs are reproducible.
         events[start...].sort { Self.order($0) < Self.order($1) }
         record(events, from: start)
     }
@@ -315,16 +314,14 @@ public struct StoreVisitTracker: Sendable {
     /// visit ends at `captureEnd` (the visit was cut by the recording, not by the visitor).
     public mutating func flush(captureEnd: Int64? = nil, into events: inout [VisitEvent]) -> [StoreCounts] {
         let start = events.count
-        for (key, slot) in slots.sorted(by: { $0.key < $1.key }) {
-            var state = states[Int(slot)]  // a copy: see expire(at:into:)
+        for key in devices.keys.sorted() {
+            var state = devices[key]!  // a copy: see expire(at:into:)
             if let captureEnd, state.visitStore >= 0, state.visitExit == .min, captureEnd - state.lastReading <= captureEndWindow {
                 closeVisit(&state, device: key, exit: captureEnd, into: &events)
             }
             finish(&state, device: key, into: &events)
         }
-        slots.removeAll()
-        slotDevices.removeAll()
-        states.removeAll()
+        devices.removeAll()
         events[start...].sort { Self.order($0) < Self.order($1) }
         record(events, from: start)
         return counter.closeAll()
@@ -511,18 +508,18 @@ public struct StoreVisitTracker: Sendable {
     /// bulk, the scan and sort are paid once per `maxDevices / 16` arrivals.
     private mutating func makeRoom(at t: Int64, into events: inout [VisitEvent]) {
         expire(at: t, into: &events)
-        guard states.count >= options.maxDevices else { return }
-        let count = min(states.count, max(1, options.maxDevices / 16))
+        guard devices.count >= options.maxDevices else { return }
+        let count = min(devices.count, max(1, options.maxDevices / 16))
         var oldest: [(lastReading: Int64, device: UInt64)] = []
-        oldest.reserveCapacity(states.count)
-        for (state, device) in zip(states, slotDevices) { oldest.append((state.lastReading, device)) }
+        oldest.reserveCapacity(devices.count)
+        for (device, state) in devices.elements { oldest.append((state.lastReading, device)) }
         // Ties (same last reading) broken by id, so eviction is reproducible.
         oldest.sort { ($0.lastReading, $0.device) < ($1.lastReading, $1.device) }
         let start = events.count
         for (_, device) in oldest.prefix(count) {
-            guard let slot = slots[device].map(Int.init) else { continue }
-            var state = states[slot]
-            remove(slot: slot)
+            guard let k = devices.index(forKey: device) else { continue }
+            var state = devices.values[k]
+            remove(at: k)
             finish(&state, device: device, into: &events)
             evictedDevices += 1
         }
@@ -530,17 +527,10 @@ public struct StoreVisitTracker: Sendable {
         record(events, from: start)
     }
 
-    /// Forgets the device in slot `k`; the last slot's device moves into it.
-    private mutating func remove(slot k: Int) {
-        slots[slotDevices[k]] = nil
-        let last = states.count - 1
-        if k != last {
-            states[k] = states[last]
-            slotDevices[k] = slotDevices[last]
-            slots[slotDevices[k]] = Int32(k)
-        }
-        states.removeLast()
-        slotDevices.removeLast()
+    /// Forgets the device at `k` in O(1): the last device moves into its place.
+    private mutating func remove(at k: Int) {
+        devices.swapAt(k, devices.count - 1)
+        devices.removeLast()
     }
 
     private mutating func record(_ events: [VisitEvent], from start: Int) {
