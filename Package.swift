@@ -151,6 +151,7 @@ let package = Package(
         .target(
             name: "MallGateDaemon",
             dependencies: [
+                .product(name: "OrderedCollections", package: "swift-collections"),
                 "MallGateSystem",
                 "MallGateCapture",
                 "MallGateDecode",

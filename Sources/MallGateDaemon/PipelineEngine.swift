@@ -6,6 +6,7 @@ internal import MallGateLocalize
 internal import MallGateStore
 internal import MallGateVenue
 internal import MallGateVisits
+internal import OrderedCollections
 
 /// The pipeline's stages after capture: identify → pseudo-devices → windows → model →
 /// venue-graph filter → visits and per-store counts.
@@ -71,8 +72,9 @@ public actor PipelineEngine {
     private var currentIdleNanoseconds: Int64 {
         Int64(max(configuration.windows.idleTimeoutSeconds, configuration.visits.exitTimeoutSeconds) * 1e9)
     }
-    /// Latest position per device (class index, time), for "devices now per store".
-    private var current: [UInt64: (classIndex: Int, time: Int64)] = [:]
+    /// Latest position per device (class index, time), for "devices now per store" (dense: a
+    /// `Dictionary` took 262,144 buckets for 100,000 devices, 6.3 MB).
+    private var current: OrderedDictionary<UInt64, (classIndex: Int, time: Int64)> = [:]
     /// Sensor names → the model's sensor index, per session sensor list (cached; reset on reload).
     private var sensorMaps: [[SensorID]: [Int]] = [:]
     private var latestNanoseconds: Int64 = .min
@@ -299,12 +301,12 @@ public actor PipelineEngine {
                 lastEviction = now
             }
         }
-        // Rebuilding `current` is O(devices): every eighth of the idle time, not every tick
+        // Sweeping `current` is O(devices): every eighth of the idle time, not every tick
         // (with 100,000 phones, a second dictionary each second). `devicesPerStore` skips
         // stale entries in between.
         let idle = currentIdleNanoseconds
         if current.count > 0, now != .min, lastCurrentSweep == .min || now - lastCurrentSweep >= idle / 8 {
-            current = current.filter { now - $0.value.time <= idle }
+            current.removeAll { now - $0.value.time > idle }
             lastCurrentSweep = now
         }
         lastTick = now

@@ -1,4 +1,4 @@
-import OrderedCollections
+internal import OrderedCollections
 
 /// How readings are cut into windows: length, step, and the bounds that keep memory flat.
 public struct WindowOptions: Sendable, Equatable {

@@ -1,4 +1,4 @@
-import OrderedCollections
+internal import OrderedCollections
 
 /// Turns each device's stream of placed windows into store visits, passers-by and per-store
 /// counts per interval: the visits stage of the data path (positions in, visits and counts out).
