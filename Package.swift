@@ -87,7 +87,10 @@ let package = Package(
         // Stage 3 — identify: keyed device ids, rotation, opt-out, pseudo-devices for randomized MACs. Pure.
         .target(
             name: "MallGateIdentify",
-            dependencies: ["MallGateDecode", .product(name: "Crypto", package: "swift-crypto")],
+            dependencies: [
+                "MallGateDecode", .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "OrderedCollections", package: "swift-collections"),
+            ],
             swiftSettings: strict),
 
         // The daemon's state directory: the identity key file and the opt-out list file (Glibc I/O).

@@ -171,6 +171,23 @@ struct PseudoDeviceGrouperTests {
         #expect(g.trackedCount.pseudoDevices <= 1000)
         #expect(g.trackedCount.macs <= 1000)
     }
+
+    /// Globally administered MACs past the cap: the least recently heard half is forgotten, so
+    /// a MAC heard again after that counts as a new device and a recent one does not.
+    @Test func theCapOnGlobalMACsForgetsTheLeastRecentlyHeard() {
+        var options = PseudoDeviceGrouper.Options()
+        options.maximumTracked = 1000
+        var g = PseudoDeviceGrouper(options: options)
+        for i in 0 ..< 2500 {
+            _ = g.assign(Self.burst(mac: UInt64(i + 1), sequence: 0, at: Double(i) * 0.001, count: 1, randomized: false)[0])
+        }
+        #expect(g.trackedCount.macs <= 1000 && g.trackedCount.macs > 500)
+        #expect(g.statistics.globalDevices == 2500)
+        _ = g.assign(Self.burst(mac: 2500, sequence: 1, at: 2.6, count: 1, randomized: false)[0])  // the newest: held
+        #expect(g.statistics.globalDevices == 2500)
+        _ = g.assign(Self.burst(mac: 1, sequence: 1, at: 2.7, count: 1, randomized: false)[0])  // the oldest: forgotten
+        #expect(g.statistics.globalDevices == 2501)
+    }
 }
 
 /// siriusize_assoc: 615 real 5 GHz probe requests, 76 of them labelled with 10 devices in GT.csv.
