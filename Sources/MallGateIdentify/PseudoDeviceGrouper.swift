@@ -163,9 +163,10 @@ public struct PseudoDeviceGrouper: Sendable {
             if globals.updateValue(t, forKey: input.deviceID) == nil { statistics.globalDevices += 1 }
             return input.deviceID
         }
-        if var track = macs[input.deviceID] {
-            track.lastSeen = t
-            macs[input.deviceID] = track
+        // One lookup for a known MAC, updated in place (was a read and a write: two).
+        if let known = macs.index(forKey: input.deviceID) {
+            macs.values[known].lastSeen = t
+            let track = macs.values[known]
             // In place (Values' modify accessor): a copy of the chain would copy its signals on every frame.
             if let index = chains.index(forKey: track.pseudo) {
                 if chains.values[index].currentMAC == input.deviceID {
