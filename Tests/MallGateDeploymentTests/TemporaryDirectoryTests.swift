@@ -15,7 +15,7 @@ struct TemporaryDirectoryTests {
         let b = makeTemporaryDirectory("scratch")
         #expect(a != b)
         #expect(a.hasPrefix("/tmp/mallgate-scratch-") && b.hasPrefix("/tmp/mallgate-scratch-"))
-        #expect(Self.kind(a) == S_IFDIR && Self.entries(a).isEmpty)
+        #expect(Self.kind(a) == S_IFDIR && directoryEntries(a).isEmpty)
     }
 
     @Test func aTreeIsRemovedButNotWhatItsLinksPointTo() throws {
@@ -36,7 +36,7 @@ struct TemporaryDirectoryTests {
 
         #expect(Self.kind(tree) == nil, "the tree is gone")
         #expect(Self.kind(outside + "/dataset.csv") == S_IFREG, "a linked file outside survives")
-        #expect(Self.entries(outside) == ["dataset.csv"], "a linked directory outside keeps its contents")
+        #expect(directoryEntries(outside) == ["dataset.csv"], "a linked directory outside keeps its contents")
         removeTree(tree)  // already gone: nothing to do, no crash
         #expect(Self.kind(tree) == nil)
     }
@@ -44,17 +44,6 @@ struct TemporaryDirectoryTests {
     static func kind(_ path: String) -> mode_t? {
         var info = stat()
         return lstat(path, &info) == 0 ? info.st_mode & S_IFMT : nil
-    }
-
-    static func entries(_ path: String) -> [String] {
-        guard let directory = opendir(path) else { return [] }
-        defer { closedir(directory) }
-        var names: [String] = []
-        while let entry = readdir(directory) {
-            let name = withUnsafeBytes(of: entry.pointee.d_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
-            if name != "." && name != ".." { names.append(name) }
-        }
-        return names.sorted()
     }
 
     static func write(_ path: String, _ text: String) throws {

@@ -13,16 +13,9 @@ private struct Refusal: Error, CustomStringConvertible {
     var description: String
 }
 
-/// Names of the files in `directory` (no dot files).
+/// Names of the files in `directory` (no dot files but the store's `.incoming` ones).
 private func listing(_ directory: String) -> [String] {
-    guard let dir = opendir(directory) else { return [] }
-    defer { closedir(dir) }
-    var names: [String] = []
-    while let entry = readdir(dir) {
-        let name = withUnsafeBytes(of: entry.pointee.d_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
-        if !name.hasPrefix(".") || name.hasPrefix(".incoming") { names.append(name) }
-    }
-    return names.filter { $0 != "." && $0 != ".." }.sorted()
+    directoryEntries(directory).filter { !$0.hasPrefix(".") || $0.hasPrefix(".incoming") }
 }
 
 struct ArtifactStoreTests {

@@ -1,6 +1,7 @@
 import GRDB
 import Glibc
 import MallGateStore
+import MallGateTestSupport
 import Synchronization
 
 /// A clock the tests move by hand (time is injected, never slept on).
@@ -17,14 +18,7 @@ func fileSize(_ path: String) -> Int64 {
 }
 
 func filesIn(_ directory: String) -> [String] {
-    guard let dir = opendir(directory) else { return [] }
-    defer { closedir(dir) }
-    var names: [String] = []
-    while let entry = readdir(dir) {
-        let name = withUnsafeBytes(of: entry.pointee.d_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
-        if name != "." && name != ".." { names.append(name) }
-    }
-    return names.sorted()
+    directoryEntries(directory)
 }
 
 /// Positions with distinct device ids and window times from `start`.
