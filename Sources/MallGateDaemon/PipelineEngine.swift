@@ -302,7 +302,7 @@ public actor PipelineEngine {
             }
         }
         // Sweeping `current` is O(devices): every eighth of the idle time, not every tick
-        // (with 100,000 phones, a second dictionary each second). `devicesPerStore` skips
+        // (with 100,000 phones, a pass over all of them each second). `devicesPerStore` skips
         // stale entries in between.
         let idle = currentIdleNanoseconds
         if current.count > 0, now != .min, lastCurrentSweep == .min || now - lastCurrentSweep >= idle / 8 {
