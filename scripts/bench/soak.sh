@@ -3,7 +3,8 @@
 #
 # Usage: scripts/bench/soak.sh
 # Environment: DURATION=24h VISITORS=24000 (bench-out/soak-sim, made once), EVERY=0.5 (s between samples), CPU=0, MALLGATE.
-# Samples VmRSS and the bytes the process has read (/proc/PID/io rchar) every EVERY seconds. Progress
+# Samples VmRSS (and its anonymous and file-backed parts) and the bytes the process has read
+# (/proc/PID/io rchar) every EVERY seconds. Progress
 # through the simulated day is rchar / total capture bytes (the files are read in time order, merged), so
 # "hour h" is the samples with h/24 ≤ progress < (h+1)/24 (progress: bytes read ÷ capture bytes; samples
 # past 100 % — the end-of-input flush, SQLite reads — are listed apart). Prints RSS per simulated hour
@@ -34,7 +35,7 @@ sleep 0.3
 pid=$(pgrep -f -- "replay --config $out/gateway.toml" | tail -1)
 : > "$out/samples.txt"
 while kill -0 "$pid" 2>/dev/null; do
-    rss=$(awk '/VmRSS/ {print $2}' /proc/$pid/status 2>/dev/null || true)
+    rss=$(awk '/^(VmRSS|RssAnon|RssFile):/ {printf "%s ", $2}' /proc/$pid/status 2>/dev/null || true)
     rchar=$(awk '/rchar/ {print $2}' /proc/$pid/io 2>/dev/null || true)
     [ -n "$rss" ] && echo "$rchar $rss" >> "$out/samples.txt"
     sleep "$every"
@@ -47,20 +48,23 @@ total = int(sys.argv[2])
 hours = {}
 after = []  # read past the captures' size: SQLite reads (rchar counts them too) or the final flush
 for line in open(sys.argv[1]):
-    r, k = line.split()
-    if int(r) >= total:
-        after.append(int(k))
+    fields = line.split()
+    if len(fields) != 4:
+        continue  # the process ended between two reads of /proc
+    r, rss, anon, file = (int(x) for x in fields)
+    if r >= total:
+        after.append((rss, anon, file))
         continue
-    h = int(24 * int(r) / total)
-    hours.setdefault(h, []).append(int(k))
-print("| simulated hour | samples | VmRSS min–max MB | mean MB |")
-print("|---:|---:|---|---:|")
-for h in sorted(hours):
-    v = hours[h]
-    print(f"| {h} | {len(v)} | {min(v)/1024:.1f}–{max(v)/1024:.1f} | {sum(v)/len(v)/1024:.1f} |")
-if after:
-    print(f"| after the input | {len(after)} | {min(after)/1024:.1f}–{max(after)/1024:.1f} | {sum(after)/len(after)/1024:.1f} |")
+    hours.setdefault(int(24 * r / total), []).append((rss, anon, file))
+def mean(v, i):
+    return sum(s[i] for s in v) / len(v) / 1024
+print("| simulated hour | samples | VmRSS min–max MB | mean MB | of which anonymous | file-backed |")
+print("|---:|---:|---|---:|---:|---:|")
+for h, v in sorted(hours.items()) + ([("after the input", after)] if after else []):
+    rss = [s[0] for s in v]
+    print(f"| {h} | {len(v)} | {min(rss)/1024:.1f}–{max(rss)/1024:.1f} | {mean(v, 0):.1f} | {mean(v, 1):.1f} | {mean(v, 2):.1f} |")
 first, last = hours[min(hours)], hours[max(hours)]
-f, l = sum(first) / len(first), sum(last) / len(last)
-print(f"first hour mean {f/1024:.1f} MB, last hour mean {l/1024:.1f} MB: {100 * (l - f) / f:+.1f} %")
+for i, what in ((0, "VmRSS"), (1, "anonymous"), (2, "file-backed")):
+    f, l = mean(first, i), mean(last, i)
+    print(f"{what}: first hour mean {f:.1f} MB, last hour mean {l:.1f} MB: {100 * (l - f) / f:+.1f} %")
 PY
