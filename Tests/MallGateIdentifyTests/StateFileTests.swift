@@ -47,8 +47,7 @@ struct IdentityKeyFileTests {
         let mac = MACAddress(rawValue: 0x0011_2233_4455)
         #expect(DeviceIDScheme(key: key, rotation: .never).deviceID(mac, epoch: 0) == DeviceIDScheme(key: again, rotation: .never).deviceID(mac, epoch: 0))
         // No temporary file left behind.
-        let listing = shellListing(dir)
-        #expect(listing == [IdentityKeyFile.fileName])
+        #expect(directoryEntries(dir) == [IdentityKeyFile.fileName])
     }
 
     @Test func aKeyReadableByOthersIsRefusedWithTheFix() throws {
@@ -76,10 +75,6 @@ struct IdentityKeyFileTests {
     @Test func aMissingStateDirectoryNamesThePath() {
         let error = #expect(throws: StateFileError.self) { try IdentityKeyFile.loadOrCreate(stateDirectory: "/nonexistent-mallgate-state") }
         #expect(error?.path.hasPrefix("/nonexistent-mallgate-state/") == true)
-    }
-
-    func shellListing(_ dir: String) -> [String] {
-        directoryEntries(dir)
     }
 }
 

@@ -59,7 +59,7 @@ struct CrashSafetyTests {
                 }
             }
         }
-        #expect(filesIn(dir).allSatisfy { !$0.contains(".corrupt-") })
+        #expect(directoryEntries(dir).allSatisfy { !$0.contains(".corrupt-") })
         #expect(killedWhileWriting >= 50, "kills after the first batch: \(killedWhileWriting) of 60")
         #expect(acknowledged.count >= 50)
     }

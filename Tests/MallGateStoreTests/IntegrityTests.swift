@@ -60,6 +60,6 @@ struct IntegrityTests {
         #expect(try await store.write(StoreBatch(positions: positions(5, start: 0))) == .written)
         try await store.close()
         #expect(try integrityCheck(path) == ["ok"])
-        #expect(filesIn(dir).filter { $0.contains(".corrupt-") }.count == 1)
+        #expect(directoryEntries(dir).filter { $0.contains(".corrupt-") }.count == 1)
     }
 }

@@ -17,10 +17,6 @@ func fileSize(_ path: String) -> Int64 {
     return stat(path, &info) == 0 ? Int64(info.st_size) : -1
 }
 
-func filesIn(_ directory: String) -> [String] {
-    directoryEntries(directory)
-}
-
 /// Positions with distinct device ids and window times from `start`.
 func positions(_ count: Int, start: Int, windowEnd: Int64 = 0) -> [PositionRow] {
     (0..<count).map { i in
