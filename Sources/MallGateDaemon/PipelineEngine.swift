@@ -350,10 +350,14 @@ public actor PipelineEngine {
 
     /// Emits every pending window (those ``flushWindows(limit:)`` left), ends every open visit
     /// and pass and closes every interval holding counts (shutdown, end of replay, reload).
-    public func flush() -> PipelineOutput {
+    ///
+    /// `captureEnd`: the end of the captures when they are over (a replay), so a visit still
+    /// open then ends there, as in `mallgate locate` (``StoreVisitTracker/flush(captureEnd:into:)``);
+    /// nil when the pipeline merely stops or reloads.
+    public func flush(captureEnd: Int64? = nil) -> PipelineOutput {
         var out = PipelineOutput()
         for w in windows.flush() { localize(w, into: &out) }
-        let counts = tracker.flush(into: &events)
+        let counts = tracker.flush(captureEnd: captureEnd, into: &events)
         drainEvents(into: &out)
         append(counts, into: &out)
         pendingDwell = [:]

@@ -166,7 +166,8 @@ public final class PipelineService: Service, Sendable {
         }
         notifier.send("STOPPING=1")
         while let part = await engine.flushWindows(limit: PipelineEngine.windowsPerPart) { await write(part) }
-        var out = await engine.flush()
+        // A replay's captures are over: visits still open end with them, as in `locate`.
+        var out = await engine.flush(captureEnd: options.exitWhenSourcesEnd ? await engine.latestCaptureNanoseconds : nil)
         out.events.append(PipelineEvent(timeNanoseconds: wallNanoseconds(), kind: .stopped, detail: "mallgate \(options.mode) stopped"))
         await write(out)
         await writeStatus(intervalSeconds: 0)

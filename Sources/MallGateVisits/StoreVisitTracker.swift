@@ -61,8 +61,11 @@ public struct StoreVisitTracker: Sendable {
         /// people walk through corridors and linger in stores, so after a long silence the
         /// crossing is nearer the walkway end of the gap. Infinite = always halfway.
         public var walkSeconds: Double = .infinity
-        /// See ``flush(captureEnd:into:)`` (0: never; 120 s: about one idle phone's scan gap).
-        public var captureEndSeconds: Double = 120
+        /// See ``flush(captureEnd:into:)`` (0: never). 240 s: the longest idle scan gap worth
+        /// trusting (twice ``silentExitMaxSeconds``), so a phone heard inside during its last scan
+        /// before the end is still there; chosen on simulator seed 2 (docs/accuracy.md: 120 s cut
+        /// visits of phones whose last scan came 2–4 minutes before the end).
+        public var captureEndSeconds: Double = 240
         /// Devices held at most.
         public var maxDevices: Int = 50_000
         /// Length of a counting interval.

@@ -261,7 +261,7 @@ struct LocateCommand: AsyncParsableCommand {
     @Option(name: .customLong("silent-exit-max"), help: "Visits: a device falling silent after a visit of at least the minimum dwell leaves half its usual gap between probe bursts after its last reading inside, at most this many seconds (default 120).")
     var silentExitMax: Double?
 
-    @Option(name: .customLong("capture-end"), help: "Visits: a device still in a store and heard within this many seconds of the end of the captures was there when they stop: its visit ends there (default 120; 0: never).")
+    @Option(name: .customLong("capture-end"), help: "Visits: a device still in a store and heard within this many seconds of the end of the captures was there when they stop: its visit ends there (default 240; 0: never).")
     var captureEndSeconds: Double?
 
     @Option(name: .customLong("device-map"), help: ArgumentHelp("Group MACs into devices with a CSV holding mac and device columns (e.g. the simulator's truth-macs.csv): a stand-in for pseudo-device grouping, to measure visits with perfect grouping.", valueName: "file"))

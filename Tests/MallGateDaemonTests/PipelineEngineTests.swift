@@ -108,6 +108,33 @@ struct PipelineEngineTests {
         #expect(await engine.counters.unknownSensor == 120)
     }
 
+    /// At the end of a replay the captures are over: a visit still open ends with them (as in
+    /// `mallgate locate`), where a stop or reload ends it from the device's last readings.
+    @Test func aVisitOpenWhenTheCapturesEndLastsUntilTheirEnd() async throws {
+        let sensorCount = try await Self.engine().1.count
+        // One phone per sensor, loud there and quieter at the next three, heard every 10 s for a minute.
+        var batch: [Observation] = []
+        for index in 0..<sensorCount {
+            let mac = MACAddress(0x3C, 0x22, 0xFB, 0, 2, UInt8(index))
+            for second in stride(from: 0, to: 60, by: 10) as StrideTo<Int64> {
+                for k in 0..<4 { batch.append(Self.probe(mac, sensor: (index + k) % sensorCount, seconds: second, dBm: k == 0 ? -40 : -75)) }
+            }
+        }
+        let end = (1_800_000_000 + 200) * Int64(1_000_000_000)  // 150 s after the last probes
+        func visits(captureEnd: Int64?) async throws -> [VisitRow] {
+            let (engine, sensors) = try await Self.engine()
+            var out = await engine.process(batch, sensors: sensors)
+            out.append(await engine.flush(captureEnd: captureEnd))
+            return out.visits.filter { !$0.passerBy }
+        }
+        let cut = try await visits(captureEnd: end)
+        let stopped = try await visits(captureEnd: nil)
+        #expect(!cut.isEmpty, "some phones are placed in stores")
+        #expect(cut.allSatisfy { $0.exitNanoseconds == end })
+        #expect(Set(cut.map(\.device)).isSuperset(of: stopped.map(\.device)))
+        #expect(stopped.allSatisfy { $0.exitNanoseconds < end })
+    }
+
     /// "Devices now per store" counts each device by its latest position, in a store, until the
     /// idle time has passed (180 s here: the exit timeout, longer than the windows' 60 s) — also
     /// between the sweeps that rebuild the map, which run at most every eighth of it.

@@ -387,6 +387,19 @@ import Testing
         #expect(events.contains(.exited(Self.visit(Self.A, 0, 150))))
         #expect(events.contains(.exited(Self.visit(Self.B, 0, 70, device: 2))))
     }
+    @Test func byDefaultAPhoneHeardInsideInItsLastScanBeforeTheEndIsStillThere() {
+        var f = Feed()
+        #expect(f.tracker.options.captureEndSeconds == 240)
+        f.at(stride(from: 0, through: 100, by: 10), Self.A)
+        f.at(stride(from: 0, through: 40, by: 10), Self.B, device: 2)
+        var events: [VisitEvent] = []
+        _ = f.tracker.flush(captureEnd: 300 * Self.s, into: &events)
+        // Device 1, heard 200 s before the end (an idle phone scans every 1–4 minutes): inside
+        // until the end. Device 2, 260 s before: longer than a scan gap, so it fell silent.
+        #expect(events.contains(.exited(Self.visit(Self.A, 0, 300))))
+        #expect(events.contains(.exited(Self.visit(Self.B, 0, 70, device: 2))))
+    }
+
     @Test func aStayIsEstimatedHalfwayBetweenTheObservationsAroundIt() {
         let e = StoreVisitTracker.estimateStay
         // Last seen elsewhere at 100, first inside at 220, last inside at 400, first elsewhere
