@@ -2,6 +2,8 @@
 public struct TrainingOptions: Sendable {
     public var channels: FeatureSpec.Channels = .robust
     public var statistic: FeatureSpec.Statistic = .median
+    /// A sensor this many dB below the strongest maps to 0 in the relative block.
+    public var relativeSpanDB: Float = FeatureSpec.defaultRelativeSpanDB
     /// Model kinds to cross-validate; the most accurate is kept (ties go to the later one in the list).
     public var candidates: [LocalizationModel.Kind] = [.knn, .mlp]
     /// Cross-validation folds; below 2 there is no selection and the first candidate is trained.
@@ -54,7 +56,7 @@ public enum Trainer {
         let (classes, y) = ClassList.from(labelNames: set.labelNames, rows: set.labels)
         guard classes.count >= 2 else { throw TrainingError(description: "only one class (\(classes.name(0))): nothing to tell apart") }
         guard classes.count <= Int(UInt16.max) else { throw TrainingError(description: "\(classes.count) classes; at most 65535") }
-        let spec = FeatureSpec(sensorNames: set.sensorNames, channels: options.channels, statistic: options.statistic)
+        let spec = FeatureSpec(sensorNames: set.sensorNames, channels: options.channels, statistic: options.statistic, relativeSpanDB: options.relativeSpanDB)
         let f = spec.featureCount
         var x = [Float](repeating: 0, count: set.count * f)
         x.withUnsafeMutableBufferPointer { x in

@@ -180,6 +180,9 @@ struct TrainCommand: AsyncParsableCommand {
     @Option(help: ArgumentHelp("Feature channels: robust (relative+heard, phone-independent), all, or a + list of relative, heard, absolute.", valueName: "channels"))
     var features: String = "robust"
 
+    @Option(name: .customLong("relative-span"), help: ArgumentHelp("Relative features: a sensor this many dB below the strongest one counts as 0 (weaker ones too).", valueName: "dB"))
+    var relativeSpan: Float = FeatureSpec.defaultRelativeSpanDB
+
     @Option(help: "RSSI statistic of a window: median or strongest.")
     var statistic: String = "median"
 
@@ -226,6 +229,7 @@ struct TrainCommand: AsyncParsableCommand {
         for m in models.split(separator: ",") where LocalizationModel.Kind(rawValue: String(m)) == nil {
             throw ValidationError("--models: knn, mlp, trees, or averages mlp+trees, knn+trees, knn+mlp+trees (got \(m))")
         }
+        guard relativeSpan >= 1 && relativeSpan <= 100 else { throw ValidationError("--relative-span must be 1…100 dB (got \(relativeSpan))") }
         guard statistic == "median" || statistic == "strongest" else { throw ValidationError("--statistic: median or strongest") }
         guard trees >= 1 && trees <= 10_000 else { throw ValidationError("--trees must be 1…10000 (got \(trees))") }
         guard (0..<1).contains(dropout) else { throw ValidationError("--dropout must be in [0, 1)") }
@@ -235,6 +239,7 @@ struct TrainCommand: AsyncParsableCommand {
         var o = TrainingOptions()
         o.channels = FeatureSpec.Channels(features)!
         o.statistic = statistic == "median" ? .median : .strongest
+        o.relativeSpanDB = relativeSpan
         o.candidates = models.split(separator: ",").map { LocalizationModel.Kind(rawValue: String($0))! }
         o.folds = folds
         o.seed = seed

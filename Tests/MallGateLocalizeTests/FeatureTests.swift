@@ -6,9 +6,18 @@ import Testing
     private let sample = Sample(sensors: [.init(rssi: -50), .init(rssi: -70), .notHeard])
 
     @Test func robustFeaturesAreRelativeToTheStrongestAndFlagNotHeard() {
-        let spec = FeatureSpec(sensorNames: ["a", "b", "c"])  // relative + heard, 50 dB span
+        let spec = FeatureSpec(sensorNames: ["a", "b", "c"], relativeSpanDB: 50)  // relative + heard
         // relative: 1 + (−50+50)/50 = 1, 1 + (−70+50)/50 = 0.6, not heard 0; heard: 1, 1, 0.
         #expect(spec.encode(sample) == [1, 0.6, 0, 1, 1, 0])
+    }
+
+    @Test func byDefaultASensor30dBBelowTheStrongestIsRelativeZero() {
+        let spec = FeatureSpec(sensorNames: ["a", "b", "c"])
+        #expect(spec.relativeSpanDB == 30 && TrainingOptions().relativeSpanDB == 30)
+        // −65 dBm: 1 + (−15)/30 = 0.5; −80 dBm and −90 dBm: 30 and 40 dB below, both 0, but heard.
+        let v = spec.encode(Sample(sensors: [.init(rssi: -50), .init(rssi: -65), .init(rssi: -80)]))
+        #expect(v == [1, 0.5, 0, 1, 1, 1])
+        #expect(spec.encode(Sample(sensors: [.init(rssi: -50), .init(rssi: -65), .init(rssi: -90)])) == v)
     }
 
     @Test func notHeardDiffersFromWeak() {
