@@ -374,29 +374,20 @@ import Testing
         #expect(!f.events.contains { if case .exited(let v) = $0 { v.device == 2 } else { false } })
     }
 
-    @Test func aVisitOpenWhenTheCaptureEndsLastsUntilTheEnd() {
+    /// With a 60 s window and the end at 150 s, and with the default window (240 s: an idle
+    /// phone scans every 1–4 minutes) and the end at 300 s: device 1, last heard at 100 s, is
+    /// within the window, so still inside when the capture ends; device 2, last heard at 40 s, is
+    /// not: it fell silent and leaves 30 s after its last reading, as without a capture end.
+    @Test(arguments: [(60.0, Int64(150)), (nil, Int64(300))] as [(Double?, Int64)])
+    func aVisitOpenWhenTheCaptureEndsLastsUntilTheEnd(window: Double?, end: Int64) {
         var o = Self.oneWindow
-        o.captureEndSeconds = 60
+        if let window { o.captureEndSeconds = window } else { #expect(o.captureEndSeconds == 240) }
         var f = Feed(o)
         f.at(stride(from: 0, through: 100, by: 10), Self.A)
         f.at(stride(from: 0, through: 40, by: 10), Self.B, device: 2)
         var events: [VisitEvent] = []
-        _ = f.tracker.flush(captureEnd: 150 * Self.s, into: &events)
-        // Device 1 was heard 50 s before the end: still inside. Device 2, 110 s before: it
-        // fell silent, so it leaves 30 s after its last reading as without a capture end.
-        #expect(events.contains(.exited(Self.visit(Self.A, 0, 150))))
-        #expect(events.contains(.exited(Self.visit(Self.B, 0, 70, device: 2))))
-    }
-    @Test func byDefaultAPhoneHeardInsideInItsLastScanBeforeTheEndIsStillThere() {
-        var f = Feed()
-        #expect(f.tracker.options.captureEndSeconds == 240)
-        f.at(stride(from: 0, through: 100, by: 10), Self.A)
-        f.at(stride(from: 0, through: 40, by: 10), Self.B, device: 2)
-        var events: [VisitEvent] = []
-        _ = f.tracker.flush(captureEnd: 300 * Self.s, into: &events)
-        // Device 1, heard 200 s before the end (an idle phone scans every 1–4 minutes): inside
-        // until the end. Device 2, 260 s before: longer than a scan gap, so it fell silent.
-        #expect(events.contains(.exited(Self.visit(Self.A, 0, 300))))
+        _ = f.tracker.flush(captureEnd: end * Self.s, into: &events)
+        #expect(events.contains(.exited(Self.visit(Self.A, 0, end))))
         #expect(events.contains(.exited(Self.visit(Self.B, 0, 70, device: 2))))
     }
 
