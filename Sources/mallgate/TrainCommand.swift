@@ -181,7 +181,7 @@ struct TrainCommand: AsyncParsableCommand {
     var features: String = "robust"
 
     @Option(name: .customLong("relative-span"), help: ArgumentHelp("Relative features: a sensor this many dB below the strongest one counts as 0 (weaker ones too).", valueName: "dB"))
-    var relativeSpan: Float = FeatureSpec.defaultRelativeSpanDB
+    var relativeSpan: Int = Int(FeatureSpec.defaultRelativeSpanDB)
 
     @Option(help: "RSSI statistic of a window: median or strongest.")
     var statistic: String = "median"
@@ -239,7 +239,7 @@ struct TrainCommand: AsyncParsableCommand {
         var o = TrainingOptions()
         o.channels = FeatureSpec.Channels(features)!
         o.statistic = statistic == "median" ? .median : .strongest
-        o.relativeSpanDB = relativeSpan
+        o.relativeSpanDB = Float(relativeSpan)
         o.candidates = models.split(separator: ",").map { LocalizationModel.Kind(rawValue: String($0))! }
         o.folds = folds
         o.seed = seed

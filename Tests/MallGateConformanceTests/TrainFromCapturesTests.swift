@@ -15,6 +15,21 @@ import Testing
         return column < figures.count ? figures[column] : nil
     }
 
+    /// A bad option refuses to start with the option, the allowed range and the value given.
+    @Test(arguments: [
+        ("--relative-span 0", "--relative-span must be 1…100 dB (got 0)"),
+        ("--relative-span 101", "--relative-span must be 1…100 dB (got 101)"),
+        ("--k 0", "--k must be at least 1"),
+        ("--trees 0", "--trees must be 1…10000 (got 0)"),
+        ("--statistic mean", "--statistic: median or strongest"),
+    ])
+    func aBadOptionIsRefusedExactly(options: String, message: String) throws {
+        try #require(access(mallgateBinary, X_OK) == 0, "swift test builds mallgate next to the tests: \(mallgateBinary)")
+        let run = shell("\(sh(mallgateBinary)) train --synthetic 20x4x2 \(options) --output /dev/null", mergeStderr: true)
+        #expect(run.status != 0)
+        #expect(run.output.hasPrefix("Error: \(message)\n"), "\(run.output)")
+    }
+
     @Test func trainsOnASimulatedCalibrationWalkAndRefusesAnotherVenue() throws {
         try #require(access(mallgateBinary, X_OK) == 0, "swift test builds mallgate next to the tests: \(mallgateBinary)")
         let dir = makeTemporaryDirectory("train-e2e")
