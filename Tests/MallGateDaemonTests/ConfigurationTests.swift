@@ -423,10 +423,3 @@ extension String {
         line + "\n" + split(separator: "\n", omittingEmptySubsequences: false).dropFirst().joined(separator: "\n")
     }
 }
-
-/// Writes `text` to `path`; false when the file cannot be created.
-func writeText(_ path: String, _ text: String) -> Bool {
-    guard let f = fopen(path, "w") else { return false }
-    defer { fclose(f) }
-    return fputs(text, f) >= 0
-}

@@ -21,13 +21,13 @@ struct TemporaryDirectoryTests {
     @Test func aTreeIsRemovedButNotWhatItsLinksPointTo() throws {
         // Outside the tree: a file and a directory that links inside the tree point at.
         let outside = makeTemporaryDirectory("scratch-outside")
-        try Self.write(outside + "/dataset.csv", "kept")
+        try #require(writeText(outside + "/dataset.csv", "kept"))
         let tree = makeTemporaryDirectory("scratch-tree")
         mkdir(tree + "/state", 0o700)
         mkdir(tree + "/state/models", 0o700)
-        try Self.write(tree + "/state/buffer.sqlite", String(repeating: "x", count: 100_000))
-        try Self.write(tree + "/state/models/previous.mgm", "model")
-        try Self.write(tree + "/.hidden", "dot file")
+        try #require(writeText(tree + "/state/buffer.sqlite", String(repeating: "x", count: 100_000)))
+        try #require(writeText(tree + "/state/models/previous.mgm", "model"))
+        try #require(writeText(tree + "/.hidden", "dot file"))
         #expect(symlink(outside + "/dataset.csv", tree + "/linked-file") == 0)
         #expect(symlink(outside, tree + "/state/linked-directory") == 0)
         #expect(symlink(tree + "/missing", tree + "/dangling") == 0)
@@ -44,16 +44,5 @@ struct TemporaryDirectoryTests {
     static func kind(_ path: String) -> mode_t? {
         var info = stat()
         return lstat(path, &info) == 0 ? info.st_mode & S_IFMT : nil
-    }
-
-    static func write(_ path: String, _ text: String) throws {
-        guard let file = fopen(path, "w") else { throw POSIXError(errno) }
-        defer { fclose(file) }
-        _ = text.withCString { fputs($0, file) }
-    }
-
-    struct POSIXError: Error {
-        let code: Int32
-        init(_ code: Int32) { self.code = code }
     }
 }

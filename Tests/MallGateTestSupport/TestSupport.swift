@@ -48,6 +48,15 @@ public func readText(_ path: String) -> String? {
     readFile(path).map { String(decoding: $0, as: UTF8.self) }
 }
 
+/// Writes `text` (UTF-8) to `path`, replacing it; false when the file cannot be written.
+@discardableResult
+public func writeText(_ path: String, _ text: String) -> Bool {
+    guard let file = fopen(path, "wb") else { return false }
+    defer { fclose(file) }
+    let bytes = Array(text.utf8)
+    return fwrite(bytes, 1, bytes.count, file) == bytes.count
+}
+
 private func readAll(_ file: UnsafeMutablePointer<FILE>) -> [UInt8] {
     var bytes: [UInt8] = []
     var buffer = [UInt8](repeating: 0, count: 65536)

@@ -55,14 +55,6 @@ func now() -> Double {
     return Double(t.tv_sec) + Double(t.tv_nsec) / 1e9
 }
 
-@discardableResult
-func writeText(_ path: String, _ text: String) -> Bool {
-    guard let file = fopen(path, "wb") else { return false }
-    defer { fclose(file) }
-    let bytes = Array(text.utf8)
-    return fwrite(bytes, 1, bytes.count, file) == bytes.count
-}
-
 /// A TCP port nobody listens on now: the kernel picks it (bind to port 0), we release it.
 func freePort() -> Int? {
     let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
