@@ -44,11 +44,6 @@ func readAll(_ source: some FrameSource, batch: Int = 64) -> (frames: [Seen], er
     }
 }
 
-func writeFile(_ path: String, _ bytes: [UInt8]) {
-    let file = fopen(path, "wb")!
-    _ = bytes.withUnsafeBytes { fwrite($0.baseAddress, 1, $0.count, file) }
-    fclose(file)
-}
 
 
 /// Starts `arguments` (PATH lookup) and returns its pid.

@@ -187,7 +187,7 @@ struct ArtifactPullTests {
         var bytes = try #require(readFile(f.modelB))
         bytes[bytes.count / 2] ^= 0x40
         let corrupt = directory + "/corrupt.mgm"
-        try #require(writeBytes(corrupt, bytes))
+        try #require(writeFile(corrupt, bytes))
         let bad = await install(corrupt)
         #expect(bad.status == 1)
         #expect(bad.output.contains("checksum mismatch"), "\(bad.output)")
@@ -233,8 +233,3 @@ struct ArtifactPullTests {
     }
 }
 
-func writeBytes(_ path: String, _ bytes: [UInt8]) -> Bool {
-    guard let f = fopen(path, "wb") else { return false }
-    defer { fclose(f) }
-    return fwrite(bytes, 1, bytes.count, f) == bytes.count
-}

@@ -154,7 +154,7 @@ struct ArtifactStoreTests {
         let store = ArtifactStore(stateDirectory: state)
         try store.install(.model, bytes: one, source: .pulled, verify: accept())
         let pointer = state + "/artifacts/model/installed"
-        writeFile(pointer, Array("# header\ncurrent.sha256 00\ngarbage\n".utf8), mode: 0o644)
+        writeText(pointer, "# header\ncurrent.sha256 00\ngarbage\n")
         let error = #expect(throws: ArtifactStoreError.self) { try store.current(.model) }
         #expect(error?.description.contains("installed:3:") == true)
         // What the message advises works on the damaged file: clear starts over from the configuration's files.

@@ -22,13 +22,6 @@ func fileBytes(_ path: String) -> [UInt8] {
     return out
 }
 
-func writeFile(_ path: String, _ bytes: [UInt8], mode: mode_t) {
-    let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, mode)
-    _ = bytes.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
-    fchmod(fd, mode)
-    close(fd)
-}
-
 struct IdentityKeyFileTests {
     @Test func createdWithMode0600AndIdempotent() throws {
         let dir = makeTemporaryDirectory("identify")

@@ -28,7 +28,7 @@ struct DoctorUpstreamTests {
             gateway_id = "\(gateway)"
             \(extra)
             """
-        writeFile(directory + "/gateway.toml", Array(text.utf8))
+        writeText(directory + "/gateway.toml", text)
         var environment = DoctorEnvironment()
         environment.processEnvironment = ["MG_TOKEN": token]
         environment.upstreamTimeoutSeconds = 10

@@ -53,7 +53,7 @@ enum DemoGateway {
             pull_interval_seconds = 0
             \(upstream)
             """
-        writeFile(directory + "/gateway.toml", Array(text.utf8))
+        writeText(directory + "/gateway.toml", text)
         return (directory, directory + "/gateway.toml", state)
     }
 

@@ -238,7 +238,7 @@ struct GatewaySyncTests {
             f, name: "gwclock", url: "http://127.0.0.1:\(port)", gateway: "gw-clock",
             upstream: "batch_rows = 100\nconnect_timeout_seconds = 1\nresponse_timeout_seconds = 1\nrequest_timeout_seconds = 2\nbackoff_max_seconds = 1")
         let offsetFile = g.directory + "/clock-offset"
-        writeFile(offsetFile, Array("0\n".utf8))
+        writeText(offsetFile, "0\n")
         let daemon = try #require(DemoGateway.spawn(
             ["run", "--config", g.config, "--log-level", "notice"], token: token, directory: g.directory, name: "run",
             environment: ["MALLGATE_FAULT_CLOCK_OFFSET_FILE": offsetFile]))
@@ -257,7 +257,7 @@ struct GatewaySyncTests {
         // the truncation and the write finds it empty and counts 0, sealing a batch under the true
         // clock between the two steps. Written beside it and renamed over it, as a real clock steps.
         func stepClock(_ seconds: String) {
-            writeFile(offsetFile + ".new", Array((seconds + "\n").utf8))
+            writeText(offsetFile + ".new", seconds + "\n")
             rename(offsetFile + ".new", offsetFile)
         }
         let atStart = try await waitForSealed(atLeast: 1)

@@ -51,12 +51,6 @@ struct RowGenerator {
 
 func environment(_ name: String) -> String? { getenv(name).map { String(cString: $0) } }
 
-func writeFile(_ path: String, _ bytes: [UInt8]) {
-    guard let file = fopen(path, "wb") else { fatalError("cannot write \(path)") }
-    _ = bytes.withUnsafeBytes { fwrite($0.baseAddress, 1, $0.count, file) }
-    fclose(file)
-}
-
 func sortedPositions(_ rows: [PositionRow]) -> [PositionRow] {
     rows.sorted { ($0.device, $0.timeMs, $0.zone, $0.confidence) < ($1.device, $1.timeMs, $1.zone, $1.confidence) }
 }

@@ -51,10 +51,25 @@ public func readText(_ path: String) -> String? {
 /// Writes `text` (UTF-8) to `path`, replacing it; false when the file cannot be written.
 @discardableResult
 public func writeText(_ path: String, _ text: String) -> Bool {
-    guard let file = fopen(path, "wb") else { return false }
-    defer { fclose(file) }
-    let bytes = Array(text.utf8)
-    return fwrite(bytes, 1, bytes.count, file) == bytes.count
+    writeFile(path, Array(text.utf8))
+}
+
+/// Writes `bytes` to `path`, replacing it; false when the file cannot be written.
+/// - Parameter mode: the file's permissions, exactly (umask ignored); nil: 0644 less the umask.
+@discardableResult
+public func writeFile(_ path: String, _ bytes: [UInt8], mode: mode_t? = nil) -> Bool {
+    let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, mode ?? 0o644)
+    guard fd >= 0 else { return false }
+    defer { close(fd) }
+    if let mode, fchmod(fd, mode) != 0 { return false }
+    var written = 0
+    while written < bytes.count {
+        let n = bytes.withUnsafeBytes { write(fd, $0.baseAddress! + written, $0.count - written) }
+        if n < 0, errno == EINTR { continue }
+        guard n > 0 else { return false }
+        written += n
+    }
+    return true
 }
 
 private func readAll(_ file: UnsafeMutablePointer<FILE>) -> [UInt8] {

@@ -10,21 +10,15 @@ struct WholeFileTests {
         makeTemporaryDirectory("wholefile") + "/" + name
     }
 
-    static func write(_ path: String, _ bytes: [UInt8]) {
-        let file = fopen(path, "wb")!
-        _ = bytes.withUnsafeBytes { fwrite($0.baseAddress, 1, $0.count, file) }
-        fclose(file)
-    }
-
     @Test func readsEveryByteAcrossChunks() throws {
         let path = Self.scratch("big")
         // 200,003 bytes: three whole 64 KiB chunks and a partial one, no byte like its neighbour.
         let bytes = (0..<200_003).map { UInt8(truncatingIfNeeded: $0 &* 31 &+ $0 >> 8) }
-        Self.write(path, bytes)
+        writeFile(path, bytes)
         #expect(try WholeFile.read(path) == bytes)
         #expect(readWholeFile(path) == bytes)
         let empty = Self.scratch("empty")
-        Self.write(empty, [])
+        writeFile(empty, [])
         #expect(try WholeFile.read(empty) == [])
     }
 
@@ -50,7 +44,7 @@ struct WholeFileTests {
     @Test func theLimitStopsReadingPastIt() throws {
         let path = Self.scratch("limit")
         let bytes = [UInt8](repeating: 7, count: 1_000_000)
-        Self.write(path, bytes)
+        writeFile(path, bytes)
         let read = try WholeFile.read(path, limit: 70_000)
         // Past the limit, so the caller refuses it, but not the whole megabyte.
         #expect(read.count > 70_000 && read.count < bytes.count)

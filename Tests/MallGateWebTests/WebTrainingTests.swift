@@ -127,9 +127,3 @@ struct WebTrainingTests {
     }
 }
 
-/// Writes `bytes` to `path`; false when it cannot.
-func writeFile(_ path: String, _ bytes: [UInt8]) -> Bool {
-    guard let file = fopen(path, "wb") else { return false }
-    defer { fclose(file) }
-    return fwrite(bytes, 1, bytes.count, file) == bytes.count
-}
