@@ -1,4 +1,5 @@
 internal import Glibc
+internal import MallGateVisits
 
 /// The daemon's whole configuration, one `Sendable` value per concern, loaded and validated once.
 ///
@@ -215,14 +216,16 @@ public struct WindowConfiguration: Sendable, Equatable {
     public init() {}
 }
 
-/// Store visits and counts.
+/// Store visits and counts. Defaults are the visit stage's own (``StoreVisitTracker/Options``),
+/// so `mallgate run`, `replay` and `locate` count visits alike.
 public struct VisitConfiguration: Sendable, Equatable {
-    public var minimumDwellSeconds: Double = 30
-    public var exitTimeoutSeconds: Double = 180
+    private static let stage = StoreVisitTracker.Options()
+    public var minimumDwellSeconds: Double = stage.minimumDwellSeconds
+    public var exitTimeoutSeconds: Double = stage.exitTimeoutSeconds
     /// Not heard at all this long ends a visit and forgets the device (an idle phone may not probe for minutes).
-    public var silenceTimeoutSeconds: Double = 600
+    public var silenceTimeoutSeconds: Double = stage.silenceTimeoutSeconds
     /// A device's place changes after this many consecutive windows placed elsewhere (or one confident burst).
-    public var enterWindows: Int = 3
+    public var enterWindows: Int = stage.enterWindows
     /// Length of the per-store count intervals (footfall, passers-by), seconds.
     public var countIntervalSeconds: Int = 900
     public init() {}

@@ -250,7 +250,7 @@ struct LocateCommand: AsyncParsableCommand {
     var silenceTimeout: Double = 600
 
     @Option(name: .customLong("enter-windows"), help: "Visits: consecutive windows in a new zone before the device counts as moved there …")
-    var enterWindows: Int = 3
+    var enterWindows: Int = StoreVisitTracker.Options().enterWindows
 
     @Option(name: .customLong("enter-confidence"), help: "Visits: … or once their summed confidence reaches this.")
     var enterConfidence: Float = 1.9

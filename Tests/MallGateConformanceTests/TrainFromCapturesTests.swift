@@ -3,7 +3,8 @@ import MallGateTestSupport
 import Testing
 
 /// `mallgate train --captures` end to end: simulate a calibration walk of the small arcade,
-/// train on it, load the model with `locate`, and refuse it for another venue.
+/// train on it (alone, and by default with fingerprints synthesized from the layout), load the
+/// model with `locate`, and refuse it for another venue.
 @Suite struct TrainFromCapturesTests {
     static let arcade = packageRoot + "/firmware-configs/venues/small-arcade.json"
     static let demo = packageRoot + "/firmware-configs/venues/demo-mall.json"
@@ -40,7 +41,7 @@ import Testing
         #expect(labelledZones.count >= 5)
 
         let model = dir + "/m.mgm"
-        let train = shell("\(sh(mallgateBinary)) train --venue \(sh(Self.arcade)) --captures \(sh(dir + "/sim")) --labels \(sh(dir + "/sim/labels.csv")) --models knn,mlp,trees --features all --output \(sh(model)) --quiet 2>&1")
+        let train = shell("\(sh(mallgateBinary)) train --venue \(sh(Self.arcade)) --captures \(sh(dir + "/sim")) --labels \(sh(dir + "/sim/labels.csv")) --no-from-layout --models knn,mlp,trees --features all --output \(sh(model)) --quiet 2>&1")
         try #require(train.status == 0, "\(train.output)")
         let report = train.output
         // The report names the labels of a venue model and every candidate.
@@ -80,5 +81,39 @@ import Testing
         #expect(other.output.contains("trained for venue \"small-arcade\""))
         #expect(other.output.contains("but this venue is \"demo-mall\""))
         #expect(other.output.contains("retrain for the current layout"))
+    }
+
+    /// With --captures the calibration windows join fingerprints synthesized from the layout
+    /// unless --no-from-layout says otherwise: the sample count says which set was trained.
+    @Test func byDefaultTheWalkIsAddedToTheLayoutsFingerprints() throws {
+        try #require(access(mallgateBinary, X_OK) == 0, "swift test builds mallgate next to the tests: \(mallgateBinary)")
+        let dir = makeTemporaryDirectory("train-default")
+        let sim = shell("\(sh(mallgateBinary)) simulate --venue \(sh(Self.arcade)) --out \(sh(dir + "/sim")) --duration 4m --visitors 5 --staff 0 --seed 4 2>&1")
+        try #require(sim.status == 0, "\(sim.output)")
+        let common = "train --venue \(sh(Self.arcade)) --captures \(sh(dir + "/sim")) --labels \(sh(dir + "/sim/labels.csv")) --models mlp --folds 0 --quiet"
+        func samples(_ report: String) -> Int? {
+            report.split(separator: "\n").first { $0.contains(" samples, ") }
+                .flatMap { $0.split(separator: " ").first { Int($0) != nil } }.flatMap { Int($0) }
+        }
+
+        let alone = shell("\(sh(mallgateBinary)) \(common) --no-from-layout --output \(sh(dir + "/walk.mgm")) 2>&1")
+        try #require(alone.status == 0, "\(alone.output)")
+        #expect(!alone.output.contains("synthesized"), "\(alone.output)")
+        let walk = try #require(samples(alone.output), "no sample count in\n\(alone.output)")
+
+        let both = shell("\(sh(mallgateBinary)) \(common) --output \(sh(dir + "/both.mgm")) 2>&1")
+        try #require(both.status == 0, "\(both.output)")
+        // Up to 200 fingerprints per zone of the arcade (10 zones; one no sensor would hear is
+        // dropped), and each calibration window 3 times.
+        let line = try #require(both.output.split(separator: "\n").first { $0.contains(" windows synthesized from the layout, ") }, "\(both.output)")
+        let synthesized = try #require(line.split(separator: " ").lazy.compactMap { Int($0) }.first)
+        #expect((1_800...2_000).contains(synthesized), "\(line)")
+        #expect(line.hasSuffix("synthesized from the layout, \(walk) calibration windows × 3"), "\(line)")
+        #expect(samples(both.output) == synthesized + 3 * walk, "\(both.output)")
+
+        // Without a walk there is nothing to train on "alone".
+        let nothing = shell("\(sh(mallgateBinary)) train --venue \(sh(Self.arcade)) --no-from-layout --output /dev/null", mergeStderr: true)
+        #expect(nothing.status != 0)
+        #expect(nothing.output.hasPrefix("Error: --no-from-layout needs --captures DIR|FILES (a calibration walk to train on)\n"), "\(nothing.output)")
     }
 }

@@ -280,7 +280,7 @@ struct ConfigurationTests {
             min_dwell_seconds = 45
             exit_timeout_seconds = 120
             silence_timeout_seconds = 900
-            enter_windows = 2
+            enter_windows = 4
             count_interval_seconds = 300
             [retention]
             max_database_mb = 64
@@ -289,13 +289,13 @@ struct ConfigurationTests {
         let c = try DaemonConfiguration.load(path: directory + "/gateway.toml", environment: [:])
         #expect(c.privacy == PrivacyConfiguration(rotation: .weekly, optOutFile: directory + "/opt-out.txt", pseudoDevices: false))
         #expect(c.visits.minimumDwellSeconds == 45 && c.visits.exitTimeoutSeconds == 120)
-        #expect(c.visits.silenceTimeoutSeconds == 900 && c.visits.enterWindows == 2)
+        #expect(c.visits.silenceTimeoutSeconds == 900 && c.visits.enterWindows == 4)
         #expect(c.visits.countIntervalSeconds == 300)
         #expect(c.retention.maxDatabaseMegabytes == 64)
         // Defaults when the tables are absent: grouping on, the tracker's own timeouts.
         #expect(writeText(directory + "/plain.toml", Self.head))
         let plain = try DaemonConfiguration.load(path: directory + "/plain.toml", environment: [:])
-        #expect(plain.privacy.pseudoDevices && plain.visits.silenceTimeoutSeconds == 600 && plain.visits.enterWindows == 3)
+        #expect(plain.privacy.pseudoDevices && plain.visits.silenceTimeoutSeconds == 600 && plain.visits.enterWindows == 2)
     }
 
     @Test func everySourceKindParses() throws {

@@ -26,7 +26,7 @@ struct DaemonProcessTests {
         let model = directory + "/arcade.mgm"
         let simulate = shell("\(sh(mallgateBinary)) simulate --venue \(sh(venue)) --out \(sh(captures)) --duration 6m --visitors 25 --staff 2 --seed 11 2>&1")
         guard simulate.status == 0 else { print(simulate.output); return nil }
-        let train = shell("\(sh(mallgateBinary)) train --venue \(sh(venue)) --captures \(sh(captures)) --labels \(sh(captures + "/labels.csv")) --models knn --folds 0 --output \(sh(model)) --quiet 2>&1")
+        let train = shell("\(sh(mallgateBinary)) train --venue \(sh(venue)) --captures \(sh(captures)) --labels \(sh(captures + "/labels.csv")) --no-from-layout --models knn --folds 0 --output \(sh(model)) --quiet 2>&1")
         guard train.status == 0 else { print(train.output); return nil }
         // Every MAC the phones used, from the simulator's truth (a header naming a mac column).
         let rows = (readText(captures + "/truth-macs.csv") ?? "").split(separator: "\n").map { $0.split(separator: ",", omittingEmptySubsequences: false) }

@@ -20,7 +20,7 @@ enum DemoGateway {
         let model = directory + "/demo.mgm"
         let simulate = shell("\(sh(mallgateBinary)) simulate --venue \(sh(venue)) --out \(sh(captures)) --duration 10m --visitors 40 --staff 2 --seed 7 2>&1")
         guard simulate.status == 0 else { print(simulate.output); return nil }
-        let train = shell("\(sh(mallgateBinary)) train --venue \(sh(venue)) --captures \(sh(captures)) --labels \(sh(captures + "/labels.csv")) --models knn --folds 0 --output \(sh(model)) --quiet 2>&1")
+        let train = shell("\(sh(mallgateBinary)) train --venue \(sh(venue)) --captures \(sh(captures)) --labels \(sh(captures + "/labels.csv")) --no-from-layout --models knn --folds 0 --output \(sh(model)) --quiet 2>&1")
         guard train.status == 0 else { print(train.output); return nil }
         return Fixture(captures: captures, model: model, venue: venue)
     }

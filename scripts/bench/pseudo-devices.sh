@@ -8,7 +8,7 @@ bin=${1:-$root/.build/release/mallgate}
 work=$(mktemp -d /tmp/mallgate-bench-pd.XXXXXX)
 venue=$root/firmware-configs/venues/small-arcade.json
 "$bin" simulate --venue "$venue" --out "$work/sim" --duration 60m --visitors 600 --staff 4 --seed 5 >/dev/null 2>&1
-"$bin" train --venue "$venue" --captures "$work/sim" --labels "$work/sim/labels.csv" --models knn --folds 0 --output "$work/m.mgm" --quiet >/dev/null 2>&1
+"$bin" train --venue "$venue" --captures "$work/sim" --labels "$work/sim/labels.csv" --no-from-layout --models knn --folds 0 --output "$work/m.mgm" --quiet >/dev/null 2>&1
 for grouping in true false; do
   for run in 1 2 3; do
     cat > "$work/g.toml" <<TOML

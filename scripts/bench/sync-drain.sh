@@ -46,7 +46,7 @@ if [ ! -s "$sim/labels.csv" ]; then
     echo "== simulating ${minutes} min of the demo venue, ${visitors} visitors" >&2
     "$mallgate" simulate --venue "$venue" --out "$sim" --duration "${minutes}m" --visitors "$visitors" --staff 2 --seed 3 >/dev/null
 fi
-[ -s "$out/demo.mgm" ] || "$mallgate" train --venue "$venue" --captures "$sim" --labels "$sim/labels.csv" --models knn --folds 0 --output "$out/demo.mgm" --quiet
+[ -s "$out/demo.mgm" ] || "$mallgate" train --venue "$venue" --captures "$sim" --labels "$sim/labels.csv" --no-from-layout --models knn --folds 0 --output "$out/demo.mgm" --quiet
 
 work=$(mktemp -d "$out/run-XXXXXX")
 collector_pid=

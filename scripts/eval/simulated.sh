@@ -58,8 +58,8 @@ for VENUE in $VENUES; do
     echo "|---|---|---:|---:|---:|---:|---:|"
     # name : train options : test crowds (the first is scored with and without smoothing).
     variants=(
-        "knn, calibration walk:$CAL --models knn:test"
-        "mlp, calibration walk:$CAL --models mlp:test test+8 test-8 test-radio"
+        "knn, calibration walk:$CAL --no-from-layout --models knn:test"
+        "mlp, calibration walk:$CAL --no-from-layout --models mlp:test test+8 test-8 test-radio"
         "mlp, layout only:--venue $VENUE --from-layout --folds 0 --models mlp:test test+8 test-8 test-radio"
         "mlp, layout + calibration walk:$CAL --from-layout --folds 0 --models mlp:test test+8 test-8 test-radio"
     )

@@ -26,7 +26,7 @@ MF=$OUT/model-$MODEL.mgm
 VISITS_ONLY=${VISITS_ONLY:-0}
 [ -f "$T/truth-visits.csv" ] || $M simulate --venue "$VENUE" --out "$T" --seed "$SEED" --duration 30m --visitors 300 --no-calibration-walk >/dev/null
 case $MODEL in
-    calibration) model_options="--models mlp --features all";;
+    calibration) model_options="--no-from-layout --models mlp --features all";;
     layout+calibration) model_options="--from-layout --folds 0 --models mlp";;
     *) echo "MODEL must be calibration or layout+calibration" >&2; exit 2;;
 esac
