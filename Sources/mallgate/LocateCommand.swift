@@ -270,6 +270,9 @@ struct LocateCommand: AsyncParsableCommand {
     @Flag(name: .customLong("pseudo-devices"), help: "Group randomized MACs into pseudo-devices (IE fingerprint, sequence numbers, timing) and name devices by keyed id, as the daemon does.")
     var pseudoDevices = false
 
+    @Option(name: .customLong("pseudo-device-map"), help: ArgumentHelp("With --pseudo-devices: also write which MACs each pseudo-device holds to this CSV (mac,device,frames), so visits on pseudo-devices can be scored against a simulation's truth (scripts/eval/compare-visits.py --pseudo-map).", valueName: "file"))
+    var pseudoDeviceMap: String?
+
     @Option(help: "Output format: json (JSON lines) or csv.")
     var format: Format = .json
 
@@ -281,6 +284,7 @@ struct LocateCommand: AsyncParsableCommand {
         if let walkSeconds, walkSeconds < 0 { throw ValidationError("--walk-seconds must not be negative") }
         guard minDwell >= 0, exitTimeout > 0, silenceTimeout > 0 else { throw ValidationError("--min-dwell, --exit-timeout and --silence-timeout must be positive") }
         if pseudoDevices && deviceMap != nil { throw ValidationError("give --pseudo-devices or --device-map, not both") }
+        if pseudoDeviceMap != nil && !pseudoDevices { throw ValidationError("--pseudo-device-map needs --pseudo-devices") }
     }
 
     func run() async throws {
@@ -314,6 +318,9 @@ struct LocateCommand: AsyncParsableCommand {
         var identifier = DeviceIdentifier(key: .random())
         var grouper = PseudoDeviceGrouper()
         let pseudo = pseudoDevices
+        // Frames per MAC and pseudo-device, for --pseudo-device-map (this tool prints MACs anyway).
+        var assigned: [MACAddress: [UInt64: Int]] = [:]
+        let mapAssignments = pseudoDeviceMap != nil
         let name = { (key: UInt64) -> String in
             if pseudo { return "pd-" + String(key, radix: 16) }
             return key & groupBit != 0 ? deviceNames[Int(key & ~groupBit)] : MACAddress(rawValue: key).description
@@ -359,7 +366,9 @@ struct LocateCommand: AsyncParsableCommand {
             deviceKey: pseudoDevices ? { p, t, sensor in
                 // An opted-out MAC cannot occur: the throwaway key has an empty opt-out list.
                 let id = identifier.deviceID(p.source, unixNanoseconds: t) ?? 0
-                return grouper.assign(GroupingInput(probe: p, deviceID: id, timeNanoseconds: t, sensor: sensor))
+                let device = grouper.assign(GroupingInput(probe: p, deviceID: id, timeNanoseconds: t, sensor: sensor))
+                if mapAssignments { assigned[p.source, default: [:]][device, default: 0] += 1 }
+                return device
             } : nil
         ) { w in
             var (best, confidence) = probabilities.withUnsafeMutableBufferPointer { loaded.predict(w.sample, probabilities: $0) }
@@ -408,6 +417,16 @@ struct LocateCommand: AsyncParsableCommand {
             }
             if let visits { printError("mallgate locate: \(visitsOut.visitCount) store visits and \(visitsOut.passCount) passers-by written to \(visits)") }
             if let counts { printError("mallgate locate: \(visitsOut.countRows) store-interval rows written to \(counts)") }
+        }
+        if let pseudoDeviceMap {
+            var text = "mac,device,frames\n"
+            for (mac, devices) in assigned.sorted(by: { $0.key.description < $1.key.description }) {
+                for (device, frames) in devices.sorted(by: { $0.key < $1.key }) { text += "\(mac),\(name(device)),\(frames)\n" }
+            }
+            do { try VisitsOutput.write(text, to: pseudoDeviceMap) } catch {
+                printError("mallgate locate: \(error)")
+                throw ExitCode(1)
+            }
         }
         for e in errors { printError("mallgate locate: \(e)") }
         if !errors.isEmpty { throw ExitCode(1) }

@@ -89,6 +89,14 @@ final class VisitsOutput {
             + "\(TextEncoding.timestamp(nanoseconds: end)),\(dwell),\(kind)\n")
     }
 
+    /// Writes `text` to a new file at `path` (`locate --pseudo-device-map`), with the errors of the visits files.
+    static func write(_ text: String, to path: String) throws(Failure) {
+        let file = try open(path)
+        file.buffer.append(text)
+        file.buffer.flush()
+        if closeDescriptor(file.fd) != 0 { throw Failure(description: "\(path): cannot write (\(String(cString: strerror(errno))))") }
+    }
+
     private static func open(_ path: String) throws(Failure) -> File {
         let fd = createFile(path)
         guard fd >= 0 else { throw Failure(description: "\(path): cannot create (\(String(cString: strerror(errno)))); check the directory exists and is writable") }

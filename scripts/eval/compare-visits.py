@@ -3,8 +3,9 @@
 
 Prints one Markdown table row, for one of three tables (--table):
 
-visits (default): a detected visit (MAC -> device via truth-macs.csv, or a device already with
-  locate --device-map) matches a truth visit of the same device and store whose [enter, exit]
+visits (default): a detected visit (MAC -> device via truth-macs.csv, a device already with
+  locate --device-map, or a pseudo-device of locate --pseudo-devices -> the device most of its
+  frames came from, with --pseudo-map FILE from locate --pseudo-device-map) matches a truth visit of the same device and store whose [enter, exit]
   overlaps it. Precision: detected visits that match / detected. Recall: truth visits of probing
   phones lasting at least MIN_DWELL seconds that some detected visit matches / those. Dwell
   error: |detected − truth| over matched truth visits (the longest match each), median (with
@@ -26,9 +27,9 @@ counts: the --counts CSV against truth counts per store and interval (--interval
   and the capture rate (visitors / passers-by) of the whole run.
 
 Usage: compare-visits.py SIMDIR VISITS.csv LABEL [MIN_DWELL] [--table visits|passers|counts] [--detail]
-                         [--venue VENUE.json] [--counts COUNTS.csv] [--interval SECONDS]
+                         [--venue VENUE.json] [--counts COUNTS.csv] [--interval SECONDS] [--pseudo-map MAP.csv]
 """
-import argparse, csv, json, statistics
+import argparse, collections, csv, json, statistics
 from datetime import datetime
 
 def t(s):
@@ -41,11 +42,18 @@ ap.add_argument("--table", choices=["visits", "passers", "counts"], default="vis
 ap.add_argument("--detail", action="store_true", help="visits: add the 90th percentile dwell error and the median entry error")
 ap.add_argument("--slack", type=float, default=15, help="passers: seconds a detected pass may miss the truth one by")
 ap.add_argument("--venue"); ap.add_argument("--counts"); ap.add_argument("--interval", type=float, default=900)
+ap.add_argument("--pseudo-map", help="locate --pseudo-device-map output: pseudo-devices are scored as the device most of their frames came from")
 a = ap.parse_args()
 min_dwell = a.min_dwell
 
 mac_device = {r["mac"]: r["device"] for r in csv.DictReader(open(f"{a.sim}/truth-macs.csv"))}
 device_of = lambda d: mac_device.get(d, d)  # a MAC, or already a device (locate --device-map)
+if a.pseudo_map:
+    frames = collections.defaultdict(collections.Counter)
+    for r in csv.DictReader(open(a.pseudo_map)):
+        frames[r["device"]][mac_device.get(r["mac"], r["mac"])] += int(r["frames"])
+    majority = {p: c.most_common(1)[0][0] for p, c in frames.items()}
+    device_of = lambda d: majority.get(d, mac_device.get(d, d))
 truth = [r for r in csv.DictReader(open(f"{a.sim}/truth-visits.csv")) if r["probing"] == "1"]
 for r in truth:
     r["a"], r["b"] = t(r["enter"]), t(r["exit"])
