@@ -43,6 +43,7 @@ ap.add_argument("--detail", action="store_true", help="visits: add the 90th perc
 ap.add_argument("--slack", type=float, default=15, help="passers: seconds a detected pass may miss the truth one by")
 ap.add_argument("--venue"); ap.add_argument("--counts"); ap.add_argument("--interval", type=float, default=900)
 ap.add_argument("--pseudo-map", help="locate --pseudo-device-map output: pseudo-devices are scored as the device most of their frames came from")
+ap.add_argument("--pseudo-any", action="store_true", help="visits, with --pseudo-map: a pseudo-device's visit may match a truth visit of any device it holds frames of (is it a real visit, whoever made it?)")
 a = ap.parse_args()
 min_dwell = a.min_dwell
 
@@ -54,6 +55,8 @@ if a.pseudo_map:
         frames[r["device"]][mac_device.get(r["mac"], r["mac"])] += int(r["frames"])
     majority = {p: c.most_common(1)[0][0] for p, c in frames.items()}
     device_of = lambda d: majority.get(d, mac_device.get(d, d))
+    holders = {p: list(c) for p, c in frames.items()}
+devices_of = (lambda d: holders.get(d, [device_of(d)])) if a.pseudo_map and a.pseudo_any else (lambda d: [device_of(d)])
 truth = [r for r in csv.DictReader(open(f"{a.sim}/truth-visits.csv")) if r["probing"] == "1"]
 for r in truth:
     r["a"], r["b"] = t(r["enter"]), t(r["exit"])
@@ -155,10 +158,9 @@ if a.table == "visits":
     matched_truth = {}
     ok = 0
     for d in detected:
-        dev = device_of(d["device"])
         x, y = t(d["enter"]), t(d["exit"])
         hit = False
-        for r in by_key.get((dev, d["store"]), []):
+        for r in (r for dev in devices_of(d["device"]) for r in by_key.get((dev, d["store"]), [])):
             if x <= r["b"] and r["a"] <= y:
                 hit = True
                 k = id(r)
