@@ -52,10 +52,11 @@ public struct StoreVisitTracker: Sendable {
         public var silentExitMaxSeconds: Double = 120
         /// A new place is committed after this many consecutive windows in it … (a phone's
         /// burst of probes shows in two overlapping windows, so 2 is one burst placed there
-        /// twice). 2 with models that include layout fingerprints (`mallgate train`'s default),
-        /// chosen on simulator seed 2: recall 83 → 89 %, precision 99 → 94 %, median dwell error
-        /// 53 → 42 s; a model from the calibration walk alone flips more and wants 3
-        /// (precision 83 → 71 % at 2; docs/accuracy.md).
+        /// twice). 2 for models that include layout fingerprints (`mallgate train`'s default):
+        /// against 3, recall +2 to +4 points and precision −2 to −5 (to 94–98 %) on five
+        /// simulator runs; a model from the calibration walk alone flips more and wants 3
+        /// (its precision 86–91 % at 3 falls to 72–86 % at 2; docs/accuracy.md, "Defaults for a
+        /// model that knows the layout").
         public var enterWindows: Int = 2
         /// … or once their summed confidence reaches this (1.9: one burst the smoothed
         /// localizer is sure of). Tuned on the simulator, see docs/accuracy.md.

@@ -238,22 +238,22 @@ struct LocateCommand: AsyncParsableCommand {
     var counts: String?
 
     @Option(help: "Counts: interval length, seconds.")
-    var interval: Double = 900
+    var interval: Double = StoreVisitTracker.Options().intervalSeconds
 
     @Option(name: .customLong("min-dwell"), help: "Visits: shortest stay reported, seconds.")
-    var minDwell: Double = 30
+    var minDwell: Double = StoreVisitTracker.Options().minimumDwellSeconds
 
     @Option(name: .customLong("exit-timeout"), help: "Visits: seconds placed outside the store before the visit ends.")
-    var exitTimeout: Double = 180
+    var exitTimeout: Double = StoreVisitTracker.Options().exitTimeoutSeconds
 
     @Option(name: .customLong("silence-timeout"), help: "Visits: seconds unheard before a visit ends (an idle phone probes rarely).")
-    var silenceTimeout: Double = 600
+    var silenceTimeout: Double = StoreVisitTracker.Options().silenceTimeoutSeconds
 
     @Option(name: .customLong("enter-windows"), help: "Visits: consecutive windows in a new zone before the device counts as moved there …")
     var enterWindows: Int = StoreVisitTracker.Options().enterWindows
 
     @Option(name: .customLong("enter-confidence"), help: "Visits: … or once their summed confidence reaches this.")
-    var enterConfidence: Float = 1.9
+    var enterConfidence: Float = StoreVisitTracker.Options().enterConfidence
 
     @Option(name: .customLong("walk-seconds"), help: "Visits: a door crossing is placed at most this many seconds from the walkway reading around it (default: halfway between the readings).")
     var walkSeconds: Double?
