@@ -7,9 +7,10 @@ struct EvalCommand: AsyncParsableCommand {
         commandName: "eval",
         abstract: "Evaluate a model file on labelled fingerprints: accuracy per label, calibration, confusions.",
         discussion: """
-            The label and RSSI columns default to the names the model was trained with, so a
-            file with the training file's header needs only --model and --csv. Sensors are
-            matched by name; sensors the model knows but the file lacks count as not heard.
+            The label and RSSI columns default to the names the model was trained with,
+            so a file with the training file's header needs only --model and --csv.
+            Sensors are matched by name; sensors the model knows but the file lacks count
+            as not heard.
 
             Example:
               mallgate eval --model uji.mgm --csv validationData.csv

@@ -99,18 +99,20 @@ struct TrainCommand: AsyncParsableCommand {
         commandName: "train",
         abstract: "Train a localization model from labelled fingerprints and print a cross-validated report.",
         discussion: """
-            Reads a fingerprint CSV (one row per sample: label columns plus one RSSI column per
-            sensor), cross-validates the candidate models (weighted kNN, a compact MLP with 8-bit
-            weights, extremely randomized trees over 8-bit features, and the MLP and trees
-            averaged), keeps the most accurate, calibrates its confidence on the held-out
-            folds, trains it on all rows and writes the model file.
+            Reads a fingerprint CSV (one row per sample: label columns plus one RSSI
+            column per sensor), cross-validates the candidate models (weighted kNN, a
+            compact MLP with 8-bit weights, extremely randomized trees over 8-bit
+            features, and the MLP and trees averaged), keeps the most accurate,
+            calibrates its confidence on the held-out folds, trains it on all rows and
+            writes the model file.
 
-            With --venue, --captures and --labels it trains from a calibration walk instead: one
-            capture per sensor (the file's base name is the sensor id), the technician's labels
-            (mac,start,end,zone; RFC 3339 times; the web UI's labels name the phone id:<hex>,
-            matched with --state-directory); frames of the labelled MACs inside their
-            intervals are cut into sliding windows, each labelled with its zone (windows that
-            straddle two labels are dropped), and the model records the venue id and layout hash.
+            With --venue, --captures and --labels it trains from a calibration walk
+            instead: one capture per sensor (the file's base name is the sensor id), the
+            technician's labels (mac,start,end,zone; RFC 3339 times; the web UI's labels
+            name the phone id:<hex>, matched with --state-directory); frames of the
+            labelled MACs inside their intervals are cut into sliding windows, each
+            labelled with its zone (windows that straddle two labels are dropped), and
+            the model records the venue id and layout hash.
 
             The calibration windows are added to fingerprints synthesized from the layout
             (--from-layout, the default with --captures): the model then knows every zone,
@@ -121,12 +123,12 @@ struct TrainCommand: AsyncParsableCommand {
             walk alone.
 
             Examples:
-              mallgate train --csv trainingData.csv.gz --label BUILDINGID,FLOOR --rss-columns WAP \\
-                  --test validationData.csv --output uji.mgm
-              mallgate train --venue demo-mall.json --captures sim/ --labels sim/labels.csv \
-                  --output demo.mgm
-              mallgate train --csv wifi_localization.txt --no-header --label 7 --rss-columns 0-6 \\
-                  --features all --output rooms.mgm
+              mallgate train --csv trainingData.csv.gz --label BUILDINGID,FLOOR \\
+                  --rss-columns WAP --test validationData.csv --output uji.mgm
+              mallgate train --venue demo-mall.json --captures sim/ \\
+                  --labels sim/labels.csv --output demo.mgm
+              mallgate train --csv wifi_localization.txt --no-header --label 7 \\
+                  --rss-columns 0-6 --features all --output rooms.mgm
             """)
 
     @Option(help: ArgumentHelp("Training fingerprints (.csv, .txt; .gz is decompressed).", valueName: "file"))

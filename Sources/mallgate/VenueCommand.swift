@@ -82,20 +82,21 @@ struct VenueCommand: ParsableCommand {
             commandName: "show",
             abstract: "Summarise a venue and draw an SVG plan of each floor.",
             discussion: """
-                Prints the venue's floors, its zones per kind, its stores per floor, its sensors
-                and their channels, and its connections. With --svg-dir, writes one plan per
-                floor as DIR/<venue id>-<floor id>.svg: stores coloured by category with their
-                names and ids, corridors grey, entrances green, lifts and escalators violet,
-                doors as thick brown marks, sensors as dots coloured by channel (1 red, 6 green,
-                11 blue) with their ids, a scale bar, north up. Open an SVG in a browser, or
-                turn it into a PNG with rsvg-convert.
+                Prints the venue's floors, its zones per kind, its stores per floor, its
+                sensors and their channels, and its connections. With --svg-dir, writes one
+                plan per floor as DIR/<venue id>-<floor id>.svg: stores coloured by category
+                with their names and ids, corridors grey, entrances green, lifts and
+                escalators violet, doors as thick brown marks, sensors as dots coloured by
+                channel (1 red, 6 green, 11 blue) with their ids, a scale bar, north up.
+                Open an SVG in a browser, or turn it into a PNG with rsvg-convert.
 
                 The file is read as strictly as by `validate`, but layout problems do not stop
                 the summary: run `validate` for those.
 
                 Examples:
                   mallgate venue show venue.json
-                  mallgate venue show venue.json --svg-dir /tmp/plans && rsvg-convert /tmp/plans/*-L0.svg -o L0.png
+                  mallgate venue show venue.json --svg-dir /tmp/plans
+                  rsvg-convert /tmp/plans/*-L0.svg -o L0.png
                 """)
 
         @Argument(help: ArgumentHelp("The venue file (JSON).", valueName: "file"))
@@ -152,7 +153,8 @@ struct VenueCommand: ParsableCommand {
 
                 Examples:
                   mallgate venue import-imdf mall.zip --id north-mall --output venue.json
-                  mallgate venue import-imdf ./imdf-folder --id westfield-north --output venue.json
+                  mallgate venue import-imdf ./imdf-folder --id westfield-north \\
+                      --output venue.json
                 """)
 
         @Argument(help: ArgumentHelp("The IMDF archive: a folder or a .zip.", valueName: "path"))

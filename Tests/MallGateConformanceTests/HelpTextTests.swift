@@ -30,4 +30,38 @@ struct HelpTextTests {
         #expect(run.status == 0)
         #expect(run.output == expected)
     }
+
+    /// Every command's description is wrapped by hand within 79 columns, so an 80-column
+    /// console shows it as written rather than re-wrapped with one word left on a line. Walks
+    /// every subcommand `mallgate --help` lists, and theirs.
+    @Test func descriptionsAreWrappedForAnEightyColumnConsole() {
+        var pending: [[String]] = [[]]
+        var checked: [String] = []
+        while let command = pending.popLast() {
+            let name = (["mallgate"] + command).joined(separator: " ")
+            let wide = shell("COLUMNS=200 \(sh(mallgateBinary)) \(command.joined(separator: " ")) --help")
+            let narrow = shell("COLUMNS=80 \(sh(mallgateBinary)) \(command.joined(separator: " ")) --help")
+            #expect(wide.status == 0 && narrow.status == 0, "\(name) --help")
+            #expect(Self.description(narrow.output) == Self.description(wide.output), "\(name) --help at 80 columns:\n\(narrow.output)")
+            checked.append(name)
+            pending += Self.subcommands(wide.output).map { command + [$0] }
+        }
+        // The top level, its 14 subcommands, config's and artifacts' and venue's.
+        #expect(checked.count >= 20, "\(checked)")
+    }
+
+    /// The lines between the overview and USAGE: the command's own text.
+    static func description(_ help: String) -> [Substring] {
+        let lines = help.split(separator: "\n", omittingEmptySubsequences: false)
+        guard let start = lines.firstIndex(of: "") else { return [] }
+        let end = lines[start...].firstIndex { $0.hasPrefix("USAGE:") } ?? lines.endIndex
+        return Array(lines[start..<end])
+    }
+
+    /// The names under SUBCOMMANDS.
+    static func subcommands(_ help: String) -> [String] {
+        let lines = help.split(separator: "\n", omittingEmptySubsequences: false)
+        guard let start = lines.firstIndex(of: "SUBCOMMANDS:") else { return [] }
+        return lines[(start + 1)...].prefix { !$0.isEmpty }.compactMap { $0.split(separator: " ").first.map(String.init) }
+    }
 }
