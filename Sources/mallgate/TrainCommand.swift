@@ -44,8 +44,9 @@ struct FingerprintInput: ParsableArguments {
     @Option(name: .customLong("switch-probability"), help: "With --smooth: probability per sample that the device changed class.")
     var switchProbability: Float = 0.02
 
-    func validate() throws {
-        if smooth && sequence == nil { throw ValidationError("--smooth needs --sequence (and usually --time)") }
+    /// --smooth needs a device per sample: a --sequence column, or windows cut from captures (each knows its phone).
+    func validateSmoothing(samplesFromCaptures: Bool) throws {
+        if smooth && sequence == nil && !samplesFromCaptures { throw ValidationError("--smooth needs --sequence (and usually --time)") }
     }
 
     /// The evaluation after smoothing, when --smooth was asked for.
@@ -227,6 +228,7 @@ struct TrainCommand: AsyncParsableCommand {
     var timeInference = false
 
     func validate() throws {
+        try input.validateSmoothing(samplesFromCaptures: !captures.isEmpty)
         if fromLayout == false && captures.isEmpty { throw ValidationError("--no-from-layout needs --captures DIR|FILES (a calibration walk to train on)") }
         guard [csv != nil, synthetic != nil, !captures.isEmpty || fromLayout == true].filter({ $0 }).count == 1 else {
             throw ValidationError("give one of --csv FILE, --synthetic ZONESxSENSORSxSAMPLES, --captures DIR|FILES or --from-layout")
@@ -268,43 +270,9 @@ struct TrainCommand: AsyncParsableCommand {
 
     /// Labelled windows of the calibration walk in `captures`.
     func calibrationSet(_ v: Venue) async throws -> FingerprintSet {
-        let sensorNames = v.sensors.map(\.id)
-        let files = try CaptureInput.files(captures)
-        let positions = try CaptureInput.positions(files, sensorNames: sensorNames, venueID: v.id)
-        var walk = try CalibrationLabels(path: labels!, zones: Set(v.zones.map(\.id)))
-        if !walk.byID.isEmpty {
-            guard let stateDirectory else {
-                throw CaptureInput.Failure(description: "\(labels!): the labels name phones by device id (id:…); give the gateway's state directory with --state-directory so its key can match them")
-            }
-            let key = try IdentityKeyFile.load(path: stateDirectory + "/" + IdentityKeyFile.fileName)
-            // The gateway's rotation is not in the state directory: an id of any rotation matches.
-            let schemes = Rotation.allCases.map { DeviceIDScheme(key: key, rotation: $0) }
-            walk.keyedIDs = { mac, t in schemes.map { $0.deviceID(mac, epoch: $0.epoch(unixNanoseconds: t)) } }
-        }
-        let zoneInfo = Dictionary(v.zones.map { ($0.id, $0) }, uniquingKeysWith: { a, _ in a })
-        var set = FingerprintSet(sensorNames: sensorNames, labelNames: ["zone", "floor", "kind"], sequence: [], time: [])
-        var straddling = 0
-        let errors = try await CaptureInput.windows(
-            files: files, positions: positions, sensorCount: sensorNames.count,
-            options: WindowOptions(lengthSeconds: window, stepSeconds: step),
-            keep: { walk.interval($0, $1) != nil }
-        ) { w in
-            let mac = MACAddress(rawValue: w.device)
-            guard let a = walk.interval(mac, w.firstReadingNanoseconds), let b = walk.interval(mac, w.lastReadingNanoseconds), a.index == b.index else {
-                straddling += 1
-                return
-            }
-            let z = zoneInfo[a.zone]!
-            set.samples.append(w.sample)
-            set.labels.append([z.id, z.floor, z.kind.rawValue])
-            set.sequence!.append(mac.description)
-            set.time!.append(Double(w.endNanoseconds) / 1e9)
-        }
-        for e in errors { printError("mallgate train: \(e)") }
-        if !errors.isEmpty { throw ExitCode(1) }
-        let zones = Set(set.labels.map { $0[0] }).count
-        printError("mallgate train: \(walk.count) labels, \(set.count) windows in \(zones) zones (\(straddling) straddling two labels dropped)")
-        return set
+        try await LabelledWalk.windows(
+            venue: v, captures: captures, labels: labels!, stateDirectory: stateDirectory,
+            window: window, step: step, command: "train")
     }
 
     /// Fingerprints synthesized from the venue's layout, with the calibration windows (if any)

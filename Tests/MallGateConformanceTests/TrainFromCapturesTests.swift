@@ -116,4 +116,41 @@ import Testing
         #expect(nothing.status != 0)
         #expect(nothing.output.hasPrefix("Error: --no-from-layout needs --captures DIR|FILES (a calibration walk to train on)\n"), "\(nothing.output)")
     }
+
+    /// `mallgate eval --captures` scores a second walk (another seed: other spots, other times)
+    /// with the windows `train` would cut from it, and refuses a model of another venue.
+    @Test func evalScoresAVerificationWalk() throws {
+        try #require(access(mallgateBinary, X_OK) == 0, "swift test builds mallgate next to the tests: \(mallgateBinary)")
+        let dir = makeTemporaryDirectory("eval-walk")
+        let m = sh(mallgateBinary)
+        for seed in [4, 5] {
+            let sim = shell("\(m) simulate --venue \(sh(Self.arcade)) --out \(sh(dir + "/walk\(seed)")) --duration 4m --visitors 5 --staff 0 --seed \(seed) 2>&1")
+            try #require(sim.status == 0, "\(sim.output)")
+        }
+        let train = shell("\(m) train --venue \(sh(Self.arcade)) --captures \(sh(dir + "/walk4")) --labels \(sh(dir + "/walk4/labels.csv")) --features all --models mlp --folds 0 --quiet --output \(sh(dir + "/m.mgm")) 2>&1")
+        try #require(train.status == 0, "\(train.output)")
+
+        let eval = shell("\(m) eval --model \(sh(dir + "/m.mgm")) --venue \(sh(Self.arcade)) --captures \(sh(dir + "/walk5")) --labels \(sh(dir + "/walk5/labels.csv")) --smooth", mergeStderr: true)
+        try #require(eval.status == 0, "\(eval.output)")
+        // As many samples as the walk gives windows, scored per window and smoothed per phone.
+        let cut = try #require(eval.output.split(separator: "\n").first { $0.hasPrefix("mallgate eval: 20 labels, ") }, "\(eval.output)")
+        let windows = try #require(cut.split(separator: " ").dropFirst(4).first.flatMap { Int($0) }, "\(cut)")
+        #expect(windows >= 60, "\(cut)")
+        #expect(eval.output.contains("per sample (the walk of \(dir)/walk5/labels.csv): \(windows) samples"), "\(eval.output)")
+        #expect(eval.output.contains("smoothed per --sequence over time"), "\(eval.output)")
+        // One floor; zones well above chance (1 in 10; per window 53–74 % on walks of seeds
+        // 5–7 with this model: two spots per zone of a venue with three sensors).
+        let rows = eval.output.split(separator: "\n")
+        func figure(_ label: String) -> Double? {
+            rows.first { $0.hasPrefix("  \(label) ") }.flatMap { $0.split(separator: " ").last }.flatMap { Double($0.dropLast()) }
+        }
+        #expect(figure("floor") == 100)
+        #expect(try #require(figure("zone")) >= 30, "\(eval.output)")
+
+        let other = shell("\(m) eval --model \(sh(dir + "/m.mgm")) --venue \(sh(Self.demo)) --captures \(sh(dir + "/walk5")) --labels \(sh(dir + "/walk5/labels.csv"))", mergeStderr: true)
+        #expect(other.status == 2)
+        #expect(other.output.contains("trained for venue \"small-arcade\""), "\(other.output)")
+        let both = shell("\(m) eval --model \(sh(dir + "/m.mgm")) --csv x.csv --captures \(sh(dir + "/walk5"))", mergeStderr: true)
+        #expect(both.output.hasPrefix("Error: give one of --csv FILE or --captures DIR|FILES\n"), "\(both.output)")
+    }
 }
