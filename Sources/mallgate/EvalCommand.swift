@@ -32,31 +32,13 @@ struct EvalCommand: AsyncParsableCommand {
     @Option(help: ArgumentHelp("Labelled fingerprints (.gz is decompressed).", valueName: "file"))
     var csv: String?
 
-    @Option(help: ArgumentHelp("With --captures: the venue layout the model was trained for.", valueName: "file"))
-    var venue: String?
-
-    @Option(parsing: .upToNextOption, help: ArgumentHelp("Instead of --csv, the captures of a labelled walk: files or directories, one file per sensor.", valueName: "captures"))
-    var captures: [String] = []
-
-    @Option(help: ArgumentHelp("With --captures: the walk's labels, mac,start,end,zone.", valueName: "file"))
-    var labels: String?
-
-    @Option(name: .customLong("state-directory"), help: ArgumentHelp("With --labels naming phones by device id (id:<hex>, as the web UI records them): the gateway's state directory.", valueName: "dir"))
-    var stateDirectory: String?
-
-    @Option(help: "With --captures: window length, seconds (as the model was trained).")
-    var window: Double = 10
-
-    @Option(help: "With --captures: seconds between window ends.")
-    var step: Double = 5
+    @OptionGroup var walk: WalkOptions
 
     @OptionGroup var input: FingerprintInput
 
     func validate() throws {
-        try input.validateSmoothing(samplesFromCaptures: !captures.isEmpty)
-        guard (csv != nil) != !captures.isEmpty else { throw ValidationError("give one of --csv FILE or --captures DIR|FILES") }
-        if !captures.isEmpty && (venue == nil || labels == nil) { throw ValidationError("--captures needs --venue FILE and --labels FILE") }
-        guard window > 0, step > 0 else { throw ValidationError("--window and --step must be positive") }
+        try input.validateSmoothing(samplesFromCaptures: !walk.captures.isEmpty)
+        guard (csv != nil) != !walk.captures.isEmpty else { throw ValidationError("give one of --csv FILE or --captures DIR|FILES") }
     }
 
     func run() async throws {
@@ -69,12 +51,10 @@ struct EvalCommand: AsyncParsableCommand {
                 set = try input.load(csv, defaultLabels: loaded.classes.labelNames, defaultRSS: loaded.features.sensorNames)
                 source = csv
             } else {
-                let (v, hash) = try CaptureInput.venue(venue!)
+                let (v, hash) = try CaptureInput.venue(walk.venue!)
                 loaded = try ModelFile.load(path: model, venue: (v.id, hash))
-                set = try await LabelledWalk.windows(
-                    venue: v, captures: captures, labels: labels!, stateDirectory: stateDirectory,
-                    window: window, step: step, command: "eval")
-                source = "the walk of \(labels!)"
+                set = try await walk.windows(v, command: "eval")
+                source = "the walk of \(walk.labels!)"
             }
         } catch let e as ExitCode {
             throw e

@@ -54,3 +54,38 @@ enum LabelledWalk {
         return set
     }
 }
+
+/// The options that name a labelled walk, shared by `train` (the calibration walk) and `eval`
+/// (a verification walk).
+struct WalkOptions: ParsableArguments {
+    @Option(help: ArgumentHelp("With --captures: the venue layout (sensor ids, zones).", valueName: "file"))
+    var venue: String?
+
+    @Option(parsing: .upToNextOption, help: ArgumentHelp("Instead of --csv, the captures of a labelled walk: files or directories, one file per sensor.", valueName: "captures"))
+    var captures: [String] = []
+
+    @Option(help: ArgumentHelp("With --captures: the walk's labels, mac,start,end,zone.", valueName: "file"))
+    var labels: String?
+
+    @Option(name: .customLong("state-directory"), help: ArgumentHelp("With --labels naming phones by device id (id:<hex>, as the web UI records them): the gateway's state directory, whose identity.key hashes each captured MAC to match them.", valueName: "dir"))
+    var stateDirectory: String?
+
+    @Option(help: "With --captures: window length, seconds.")
+    var window: Double = 10
+
+    @Option(help: "With --captures: seconds between window ends.")
+    var step: Double = 5
+
+    /// Checks what the walk's options need of each other (the caller checks --csv against --captures).
+    func validate() throws {
+        if !captures.isEmpty && (venue == nil || labels == nil) { throw ValidationError("--captures needs --venue FILE and --labels FILE") }
+        guard window > 0, step > 0 else { throw ValidationError("--window and --step must be positive") }
+    }
+
+    /// The walk's labelled windows (``LabelledWalk/windows(venue:captures:labels:stateDirectory:window:step:command:)``).
+    func windows(_ venue: Venue, command: String) async throws -> FingerprintSet {
+        try await LabelledWalk.windows(
+            venue: venue, captures: captures, labels: labels!, stateDirectory: stateDirectory,
+            window: window, step: step, command: command)
+    }
+}

@@ -138,17 +138,10 @@ struct TrainCommand: AsyncParsableCommand {
     @Option(help: ArgumentHelp("Instead of --csv, a synthetic venue for benchmarks: ZONESxSENSORSxSAMPLES_PER_ZONE, e.g. 200x64x15.", valueName: "shape"))
     var synthetic: String?
 
-    @Option(help: ArgumentHelp("With --captures: the venue layout (sensor ids, zones).", valueName: "file"))
-    var venue: String?
 
-    @Option(parsing: .upToNextOption, help: ArgumentHelp("Instead of --csv, calibration captures: files or directories, one file per sensor.", valueName: "captures"))
-    var captures: [String] = []
-
-    @Option(help: ArgumentHelp("With --captures: the calibration labels, mac,start,end,zone.", valueName: "file"))
-    var labels: String?
-
-    @Option(name: .customLong("state-directory"), help: ArgumentHelp("With --labels naming phones by device id (id:<hex>, as the web UI records them): the gateway's state directory, whose identity.key hashes each captured MAC to match them.", valueName: "dir"))
-    var stateDirectory: String?
+    @OptionGroup var walk: WalkOptions
+    var venue: String? { walk.venue }
+    var captures: [String] { walk.captures }
 
     @Flag(name: .customLong("from-layout"), inversion: .prefixedNo, help: "With --venue: train on fingerprints synthesized from the layout (sensor positions, walls, floors, the venue's radio constants), so a fresh install localizes before calibration; with --captures the calibration windows are added to them (the default with --captures; --no-from-layout: the calibration walk alone).")
     var fromLayout: Bool?
@@ -167,12 +160,6 @@ struct TrainCommand: AsyncParsableCommand {
 
     @Option(name: .customLong("calibration-shift"), help: ArgumentHelp("With --from-layout and --captures: of the --calibration-weight copies of each calibration window, the second is heard this many dB louder and the third this many dB quieter (readings falling under the sensors' sensitivity become not heard), so the calibration phone does not pull the model back to one phone's loudness (0: plain copies).", valueName: "dB"))
     var calibrationShift: Double = 0
-
-    @Option(help: "With --captures: window length, seconds.")
-    var window: Double = 10
-
-    @Option(help: "With --captures: seconds between window ends.")
-    var step: Double = 5
 
     @OptionGroup var input: FingerprintInput
 
@@ -233,11 +220,9 @@ struct TrainCommand: AsyncParsableCommand {
         guard [csv != nil, synthetic != nil, !captures.isEmpty || fromLayout == true].filter({ $0 }).count == 1 else {
             throw ValidationError("give one of --csv FILE, --synthetic ZONESxSENSORSxSAMPLES, --captures DIR|FILES or --from-layout")
         }
-        if !captures.isEmpty && (venue == nil || labels == nil) { throw ValidationError("--captures needs --venue FILE and --labels FILE") }
         if fromLayout == true && venue == nil { throw ValidationError("--from-layout needs --venue FILE") }
         guard layoutSamples >= 1, calibrationWeight >= 1 else { throw ValidationError("--layout-samples and --calibration-weight must be at least 1") }
         guard calibrationShift >= 0 else { throw ValidationError("--calibration-shift must not be negative") }
-        guard window > 0, step > 0 else { throw ValidationError("--window and --step must be positive") }
         if synthetic != nil && syntheticShape() == nil { throw ValidationError("--synthetic: three numbers, e.g. 200x64x15") }
         guard folds >= 0 else { throw ValidationError("--folds must be 0 or more (got \(folds))") }
         guard k >= 1 else { throw ValidationError("--k must be at least 1") }
@@ -266,13 +251,6 @@ struct TrainCommand: AsyncParsableCommand {
         o.mlp.learningRate = learningRate
         o.trees.treeCount = trees
         return o
-    }
-
-    /// Labelled windows of the calibration walk in `captures`.
-    func calibrationSet(_ v: Venue) async throws -> FingerprintSet {
-        try await LabelledWalk.windows(
-            venue: v, captures: captures, labels: labels!, stateDirectory: stateDirectory,
-            window: window, step: step, command: "train")
     }
 
     /// Fingerprints synthesized from the venue's layout, with the calibration windows (if any)
@@ -315,7 +293,7 @@ struct TrainCommand: AsyncParsableCommand {
             if !captures.isEmpty || usesLayout {
                 let (v, hash) = try CaptureInput.venue(venue!)
                 layout = v
-                set = captures.isEmpty ? FingerprintSet(sensorNames: v.sensors.map(\.id), labelNames: ["zone", "floor", "kind"]) : try await calibrationSet(v)
+                set = captures.isEmpty ? FingerprintSet(sensorNames: v.sensors.map(\.id), labelNames: ["zone", "floor", "kind"]) : try await walk.windows(v, command: "train")
                 if usesLayout { set = try layoutSet(v, calibration: set) }
                 options.venueID = v.id
                 options.layoutHash = hash

@@ -150,7 +150,7 @@ import Testing
         let other = shell("\(m) eval --model \(sh(dir + "/m.mgm")) --venue \(sh(Self.demo)) --captures \(sh(dir + "/walk5")) --labels \(sh(dir + "/walk5/labels.csv"))", mergeStderr: true)
         #expect(other.status == 2)
         #expect(other.output.contains("trained for venue \"small-arcade\""), "\(other.output)")
-        let both = shell("\(m) eval --model \(sh(dir + "/m.mgm")) --csv x.csv --captures \(sh(dir + "/walk5"))", mergeStderr: true)
+        let both = shell("\(m) eval --model \(sh(dir + "/m.mgm")) --csv x.csv --venue \(sh(Self.arcade)) --captures \(sh(dir + "/walk5")) --labels \(sh(dir + "/walk5/labels.csv"))", mergeStderr: true)
         #expect(both.output.hasPrefix("Error: give one of --csv FILE or --captures DIR|FILES\n"), "\(both.output)")
     }
 }
