@@ -221,3 +221,22 @@ private func closeOnExecEverythingAbove2() {
         if flags >= 0 { _ = fcntl(fd, F_SETFD, flags | FD_CLOEXEC) }
     }
 }
+
+/// A plain CSV file (a header, no quoted fields), as the simulator writes its truth, read
+/// without MallGate's code so tests can judge MallGate's output by it.
+public struct CSVTable {
+    public let header: [String]
+    public let rows: [[String]]
+
+    /// An empty table when the file cannot be read.
+    public init(path: String) {
+        let lines = (readText(path) ?? "").split(separator: "\n").map { $0.split(separator: ",", omittingEmptySubsequences: false).map(String.init) }
+        header = lines.first ?? []
+        rows = Array(lines.dropFirst())
+    }
+
+    /// Rows as column name → value.
+    public var records: [[String: String]] {
+        rows.map { row in Dictionary(uniqueKeysWithValues: zip(header, row).map { ($0, $1) }) }
+    }
+}

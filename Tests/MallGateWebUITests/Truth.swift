@@ -1,23 +1,8 @@
 import Glibc
 import MallGateTestSupport
 
-/// The simulator's ground truth and the venue file, read here without MallGate's code:
-/// the expectations of the browser test come from them.
-struct CSVTable {
-    let header: [String]
-    let rows: [[String]]
-
-    init(path: String) {
-        let lines = (readText(path) ?? "").split(separator: "\n").map { $0.split(separator: ",", omittingEmptySubsequences: false).map(String.init) }
-        header = lines.first ?? []
-        rows = Array(lines.dropFirst())
-    }
-
-    /// Rows as column name → value.
-    var records: [[String: String]] {
-        rows.map { row in Dictionary(uniqueKeysWithValues: zip(header, row).map { ($0, $1) }) }
-    }
-}
+/// The simulator's ground truth and the venue file are read here without MallGate's code
+/// (``CSVTable`` from MallGateTestSupport): the expectations of the browser test come from them.
 
 /// RFC 3339 (`2026-11-29T11:29:13.353Z` or without fraction, UTC) as seconds since the epoch.
 func epochSeconds(_ text: String) -> Double? {
