@@ -5,16 +5,38 @@ import MallGateLocalize
 import MallGateState
 import MallGateVenue
 
-/// A walk recorded with labels (`mac,start,end,zone`): the technician's calibration walk for
-/// `mallgate train`, or a verification walk for `mallgate eval`.
-enum LabelledWalk {
-    /// The windows of every labelled MAC inside its labelled intervals in `captures` (one file
-    /// per sensor), each labelled with its zone, floor and kind; windows that straddle two
-    /// labels are dropped. `command` names the caller in messages.
-    static func windows(
-        venue v: Venue, captures: [String], labels: String, stateDirectory: String?,
-        window: Double, step: Double, command: String
-    ) async throws -> FingerprintSet {
+/// A walk recorded with labels (`mac,start,end,zone`), as options shared by `train` (the
+/// technician's calibration walk) and `eval` (a verification walk).
+struct WalkOptions: ParsableArguments {
+    @Option(help: ArgumentHelp("With --captures: the venue layout (sensor ids, zones).", valueName: "file"))
+    var venue: String?
+
+    @Option(parsing: .upToNextOption, help: ArgumentHelp("Instead of --csv, the captures of a labelled walk: files or directories, one file per sensor.", valueName: "captures"))
+    var captures: [String] = []
+
+    @Option(help: ArgumentHelp("With --captures: the walk's labels, mac,start,end,zone.", valueName: "file"))
+    var labels: String?
+
+    @Option(name: .customLong("state-directory"), help: ArgumentHelp("With --labels naming phones by device id (id:<hex>, as the web UI records them): the gateway's state directory, whose identity.key hashes each captured MAC to match them.", valueName: "dir"))
+    var stateDirectory: String?
+
+    @Option(help: "With --captures: window length, seconds.")
+    var window: Double = 10
+
+    @Option(help: "With --captures: seconds between window ends.")
+    var step: Double = 5
+
+    /// Checks what the walk's options need of each other (the caller checks --csv against --captures).
+    func validate() throws {
+        if !captures.isEmpty && (venue == nil || labels == nil) { throw ValidationError("--captures needs --venue FILE and --labels FILE") }
+        guard window > 0, step > 0 else { throw ValidationError("--window and --step must be positive") }
+    }
+
+    /// The windows of every labelled MAC inside its labelled intervals in ``captures`` (one
+    /// file per sensor), each labelled with its zone, floor and kind; windows that straddle two
+    /// labels are dropped. `command` names the caller in messages. Needs ``labels``.
+    func windows(_ v: Venue, command: String) async throws -> FingerprintSet {
+        let labels = labels!
         let sensorNames = v.sensors.map(\.id)
         let files = try CaptureInput.files(captures)
         let positions = try CaptureInput.positions(files, sensorNames: sensorNames, venueID: v.id)
@@ -52,40 +74,5 @@ enum LabelledWalk {
         let zones = Set(set.labels.map { $0[0] }).count
         printError("mallgate \(command): \(walk.count) labels, \(set.count) windows in \(zones) zones (\(straddling) straddling two labels dropped)")
         return set
-    }
-}
-
-/// The options that name a labelled walk, shared by `train` (the calibration walk) and `eval`
-/// (a verification walk).
-struct WalkOptions: ParsableArguments {
-    @Option(help: ArgumentHelp("With --captures: the venue layout (sensor ids, zones).", valueName: "file"))
-    var venue: String?
-
-    @Option(parsing: .upToNextOption, help: ArgumentHelp("Instead of --csv, the captures of a labelled walk: files or directories, one file per sensor.", valueName: "captures"))
-    var captures: [String] = []
-
-    @Option(help: ArgumentHelp("With --captures: the walk's labels, mac,start,end,zone.", valueName: "file"))
-    var labels: String?
-
-    @Option(name: .customLong("state-directory"), help: ArgumentHelp("With --labels naming phones by device id (id:<hex>, as the web UI records them): the gateway's state directory, whose identity.key hashes each captured MAC to match them.", valueName: "dir"))
-    var stateDirectory: String?
-
-    @Option(help: "With --captures: window length, seconds.")
-    var window: Double = 10
-
-    @Option(help: "With --captures: seconds between window ends.")
-    var step: Double = 5
-
-    /// Checks what the walk's options need of each other (the caller checks --csv against --captures).
-    func validate() throws {
-        if !captures.isEmpty && (venue == nil || labels == nil) { throw ValidationError("--captures needs --venue FILE and --labels FILE") }
-        guard window > 0, step > 0 else { throw ValidationError("--window and --step must be positive") }
-    }
-
-    /// The walk's labelled windows (``LabelledWalk/windows(venue:captures:labels:stateDirectory:window:step:command:)``).
-    func windows(_ venue: Venue, command: String) async throws -> FingerprintSet {
-        try await LabelledWalk.windows(
-            venue: venue, captures: captures, labels: labels!, stateDirectory: stateDirectory,
-            window: window, step: step, command: command)
     }
 }
