@@ -78,13 +78,11 @@ public final class DatagramReceiver {
 
     private static func arrival(_ control: UnsafeMutableRawBufferPointer, length: Int) -> Double? {
         let headerSize = MemoryLayout<cmsghdr>.size
-        guard length >= headerSize + 2 * MemoryLayout<Int>.size else { return nil }
+        guard length >= headerSize + MemoryLayout<timespec>.size else { return nil }
         let header = control.loadUnaligned(as: cmsghdr.self)
         guard header.cmsg_level == SOL_SOCKET, header.cmsg_type == timestampNanoseconds else { return nil }
-        // struct timespec { time_t tv_sec; long tv_nsec; }: two words on 64-bit Linux.
-        let seconds = control.loadUnaligned(fromByteOffset: headerSize, as: Int.self)
-        let nanoseconds = control.loadUnaligned(fromByteOffset: headerSize + MemoryLayout<Int>.size, as: Int.self)
-        return Double(seconds) + Double(nanoseconds) / 1e9
+        let time = control.loadUnaligned(fromByteOffset: headerSize, as: timespec.self)
+        return Double(time.tv_sec) + Double(time.tv_nsec) / 1e9
     }
 }
 
