@@ -9,6 +9,13 @@ import Testing
     static let arcade = packageRoot + "/firmware-configs/venues/small-arcade.json"
     static let demo = packageRoot + "/firmware-configs/venues/demo-mall.json"
 
+    /// Simulates a 4-minute calibration walk of the small arcade (5 visitors besides the
+    /// technician) into `out`; the seed picks the walk's spots and times.
+    static func simulateArcadeWalk(into out: String, seed: Int) throws {
+        let sim = shell("\(sh(mallgateBinary)) simulate --venue \(sh(arcade)) --out \(sh(out)) --duration 4m --visitors 5 --staff 0 --seed \(seed) 2>&1")
+        try #require(sim.status == 0, "\(sim.output)")
+    }
+
     /// A figure like "98.33%" in the report row of `kind`, column `column` (0 = first label).
     static func percent(in report: String, row kind: String, column: Int) -> Double? {
         guard let line = report.split(separator: "\n").first(where: { $0.hasPrefix("  \(kind) ") || $0.hasPrefix("  \(kind) *") }) else { return nil }
@@ -34,8 +41,7 @@ import Testing
     @Test func trainsOnASimulatedCalibrationWalkAndRefusesAnotherVenue() throws {
         try #require(access(mallgateBinary, X_OK) == 0, "swift test builds mallgate next to the tests: \(mallgateBinary)")
         let dir = makeTemporaryDirectory("train-e2e")
-        let sim = shell("\(sh(mallgateBinary)) simulate --venue \(sh(Self.arcade)) --out \(sh(dir + "/sim")) --duration 4m --visitors 5 --staff 0 --seed 4 2>&1")
-        try #require(sim.status == 0, "\(sim.output)")
+        try Self.simulateArcadeWalk(into: dir + "/sim", seed: 4)
         let labels = try #require(readText(dir + "/sim/labels.csv"))
         let labelledZones = Set(labels.split(separator: "\n").dropFirst().compactMap { $0.split(separator: ",").last.map(String.init) })
         #expect(labelledZones.count >= 5)
@@ -88,8 +94,7 @@ import Testing
     @Test func byDefaultTheWalkIsAddedToTheLayoutsFingerprints() throws {
         try #require(access(mallgateBinary, X_OK) == 0, "swift test builds mallgate next to the tests: \(mallgateBinary)")
         let dir = makeTemporaryDirectory("train-default")
-        let sim = shell("\(sh(mallgateBinary)) simulate --venue \(sh(Self.arcade)) --out \(sh(dir + "/sim")) --duration 4m --visitors 5 --staff 0 --seed 4 2>&1")
-        try #require(sim.status == 0, "\(sim.output)")
+        try Self.simulateArcadeWalk(into: dir + "/sim", seed: 4)
         let common = "train --venue \(sh(Self.arcade)) --captures \(sh(dir + "/sim")) --labels \(sh(dir + "/sim/labels.csv")) --models mlp --folds 0 --quiet"
         func samples(_ report: String) -> Int? {
             report.split(separator: "\n").first { $0.contains(" samples, ") }
@@ -123,10 +128,7 @@ import Testing
         try #require(access(mallgateBinary, X_OK) == 0, "swift test builds mallgate next to the tests: \(mallgateBinary)")
         let dir = makeTemporaryDirectory("eval-walk")
         let m = sh(mallgateBinary)
-        for seed in [4, 5] {
-            let sim = shell("\(m) simulate --venue \(sh(Self.arcade)) --out \(sh(dir + "/walk\(seed)")) --duration 4m --visitors 5 --staff 0 --seed \(seed) 2>&1")
-            try #require(sim.status == 0, "\(sim.output)")
-        }
+        for seed in [4, 5] { try Self.simulateArcadeWalk(into: dir + "/walk\(seed)", seed: seed) }
         let train = shell("\(m) train --venue \(sh(Self.arcade)) --captures \(sh(dir + "/walk4")) --labels \(sh(dir + "/walk4/labels.csv")) --features all --models mlp --folds 0 --quiet --output \(sh(dir + "/m.mgm")) 2>&1")
         try #require(train.status == 0, "\(train.output)")
 
